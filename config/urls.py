@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from piste.core import views as core_views
+from piste.users.urls import auth_urlpatterns
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    *auth_urlpatterns,
+    path("", include("piste.users.urls")),
+    path("config/", include("piste.core.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "piste.core.errors.forbidden"
+handler404 = "piste.core.errors.not_found"
+handler500 = "piste.core.errors.server_error"

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from piste.core.models import NamedReferential
+from piste.core.referentials import Referential
+
+
+class ColorInput(forms.TextInput):
+    input_type = "color"
+
+
+def company_users(company_id: int):
+    return (
+        get_user_model()
+        .objects.filter(memberships__company_id=company_id, memberships__is_active=True)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class ReferentialForm(forms.ModelForm):
+    """Edits one configuration list entry; choices are limited to the user's company."""
+
+    def __init__(self, *args: Any, company_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.company_id = company_id
+        for name, field in self.fields.items():
+            model_field = self._meta.model._meta.get_field(name)
+            related = getattr(model_field, "related_model", None)
+            if related is None:
+                continue
+            if related is get_user_model() or f"{related._meta.app_label}.{related.__name__}" == (
+                settings.AUTH_USER_MODEL
+            ):
+                field.queryset = company_users(company_id)
+            elif hasattr(related, "company"):
+                field.queryset = related.objects.filter(company_id=company_id)
+            if isinstance(field, forms.ModelMultipleChoiceField):
+                field.widget.attrs["size"] = 8
+        for field in self.fields.values():
+            css = "form-check-input" if isinstance(field.widget, forms.CheckboxInput) else (
+                "form-select" if isinstance(field.widget, forms.Select | forms.SelectMultiple)
+                else "form-control form-control-color" if isinstance(field.widget, ColorInput)
+                else "form-control"
+            )
+            field.widget.attrs.setdefault("class", css)
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Enter a name."))
+        return name
+
+    def _post_clean(self) -> None:
+        # Validation of the whole row (unique name, company) belongs to the service.
+        pass
+
+
+def referential_form_class(referential: Referential) -> type[ReferentialForm]:
+    model: type[NamedReferential] = referential.model
+    widgets = {}
+    if "color" in referential.fields:
+        widgets["color"] = ColorInput()
+    meta = type(
+        "Meta", (), {"model": model, "fields": ("name", *referential.fields), "widgets": widgets}
+    )
+    return type(f"{model.__name__}Form", (ReferentialForm,), {"Meta": meta})
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("One name per line, in the first column. A header line is skipped."),
+        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,.txt"}),
+    )

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from piste.core.text import fold
+
+
+class CompanyOwned(models.Model):
+    """A record that belongs to one company; the access layer never lets it cross companies."""
+
+    company = models.ForeignKey(
+        "users.Company", verbose_name=_("company"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
+class NamedReferential(CompanyOwned):
+    """A configuration list entry whose name is unique per company, ignoring case and accents."""
+
+    name = models.CharField(_("name"), max_length=120)
+    # fold(name): the unique key and the search column, so both ignore case and accents.
+    name_key = models.CharField(max_length=120, editable=False)
+    created_at = models.DateTimeField(_("created on"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated on"), auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name_key", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "company", "name_key", name="%(app_label)s_%(class)s_name_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_key = fold(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+
+color_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour such as #1f77b4."))
+
+
+class Tag(NamedReferential):
+    """A coloured label usable on any record."""
+
+    color = models.CharField(
+        _("colour"), max_length=7, default="#6c757d", validators=[color_validator]
+    )
+
+    class Meta(NamedReferential.Meta):
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+
+class Activity(CompanyOwned):
+    """One append-only line of a record's timeline: who did what, and when.
+
+    Written only by ``piste.core.timeline.activity_record`` (called from services).
+    """
+
+    class Verb(models.TextChoices):
+        CREATED = "created", _("created")
+        CHANGED = "changed", _("changed")
+        DELETED = "deleted", _("deleted")
+        STATUS_CHANGED = "status_changed", _("status changed")
+        ASSIGNED = "assigned", _("assigned")
+        CONVERTED = "converted", _("converted")
+        EVENT_PLANNED = "event_planned", _("event planned")
+        EMAIL_SENT = "email_sent", _("email sent")
+        DOCUMENT_ADDED = "document_added", _("document added")
+        MEMBER_ADDED = "member_added", _("member added")
+        MEMBER_REMOVED = "member_removed", _("member removed")
+        IMPORTED = "imported", _("imported")
+        NOTE = "note", _("note")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.BigIntegerField()
+    verb = models.CharField(max_length=32, choices=Verb.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # {"changes": [{"field": "name", "from": "A", "to": "B"}], "message": "..."}
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=False)
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        indexes = [
+            # A record's timeline, newest first, paged by id: one index range scan per page.
+            models.Index(fields=["content_type", "object_id", "-id"], name="activity_record_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_verb_display()} #{self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("The timeline is append-only: an activity is never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("The timeline is append-only: an activity is never deleted.")

@@ -1,0 +1,79 @@
+"""Keyset ("cursor") pagination: a deep page costs what the first page costs.
+
+Ordering is always (sort column, id), so the cursor (last value, last id) is unambiguous.
+Sort columns must be NOT NULL. No COUNT(*): the page knows only whether there is a next/previous
+page, which is what the list needs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass
+class Page(Generic[M]):
+    rows: list[M]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def _encode(value: Any, pk: int, direction: str) -> str:
+    if isinstance(value, datetime):
+        value = {"dt": value.isoformat()}
+    raw = json.dumps([value, pk, direction], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[Any, int, str] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, pk, direction = json.loads(raw)
+        if isinstance(value, dict) and "dt" in value:
+            value = parse_datetime(value["dt"])
+        if direction not in ("n", "p") or not isinstance(pk, int):
+            return None
+        return value, pk, direction
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return None  # a tampered or stale cursor shows the first page
+
+
+def keyset_page(
+    queryset: QuerySet[M], *, sort: str, cursor: str | None, per_page: int = 25
+) -> Page[M]:
+    descending = sort.startswith("-")
+    field = sort.lstrip("-")
+    decoded = _decode(cursor) if cursor else None
+    backwards = decoded is not None and decoded[2] == "p"
+
+    # Walking backwards reads the same index in the opposite order, then flips the rows.
+    reverse = descending != backwards
+    order = [f"-{field}", "-id"] if reverse else [field, "id"]
+    qs = queryset
+    if decoded is not None:
+        value, pk, _ = decoded
+        op = "lt" if reverse else "gt"
+        qs = qs.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk}))
+    rows = list(qs.order_by(*order)[: per_page + 1])
+    has_more = len(rows) > per_page
+    rows = rows[:per_page]
+    if backwards:
+        rows.reverse()
+    if not rows:
+        return Page(rows=[], next_cursor=None, prev_cursor=None)
+    first, last = rows[0], rows[-1]
+    has_next = has_more if not backwards else True
+    has_prev = decoded is not None and (has_more if backwards else True)
+    return Page(
+        rows=rows,
+        next_cursor=_encode(getattr(last, field), last.pk, "n") if has_next else None,
+        prev_cursor=_encode(getattr(first, field), first.pk, "p") if has_prev else None,
+    )

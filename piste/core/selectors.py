@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from piste.core.access import in_company
+from piste.core.models import NamedReferential
+from piste.core.pagination import Page, keyset_page
+from piste.core.referentials import Referential
+from piste.core.text import fold
+
+CONFIG_PAGE_SIZE = 25
+
+
+def referential_sort_key(referential: Referential, sort: str | None) -> str:
+    """The ordering asked in the URL, if it is one the list offers; by name otherwise."""
+    allowed = {"name": "name_key", "created_at": "created_at"}
+    allowed.update({c: c for c in referential.sortable})
+    if sort:
+        field = allowed.get(sort.lstrip("-"))
+        if field:
+            return f"-{field}" if sort.startswith("-") else field
+    return "name_key"
+
+
+def referentials_page(
+    *, user: Any, referential: Referential, q: str, sort: str | None, cursor: str | None
+) -> Page[NamedReferential]:
+    """One page of a configuration list. Queries: 1 (the page)."""
+    qs: QuerySet[NamedReferential] = in_company(user, referential.model.objects.all())
+    key = fold(q)
+    if key:
+        qs = qs.filter(name_key__contains=key)
+    related = [
+        name
+        for name in referential.columns
+        if referential.model._meta.get_field(name).many_to_one
+    ]
+    if related:
+        qs = qs.select_related(*related)
+    return keyset_page(
+        qs,
+        sort=referential_sort_key(referential, sort),
+        cursor=cursor,
+        per_page=CONFIG_PAGE_SIZE,
+    )

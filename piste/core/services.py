@@ -1,0 +1,220 @@
+"""Writes on the generic configuration lists (tags and every registered referential)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
+
+from piste.core.access import Actor
+from piste.core.models import Activity, NamedReferential
+from piste.core.text import fold
+from piste.core.timeline import activity_record, diff_fields, snapshot
+
+
+def referential_check_unique_name(
+    *, model: type[NamedReferential], company_id: int, name: str, exclude_pk: int | None = None
+) -> None:
+    key = fold(name)
+    clash = model.objects.filter(company_id=company_id, name_key=key)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    existing = clash.first()
+    if existing is not None:
+        raise ValidationError(
+            {
+                "name": _(
+                    "“%(name)s” already exists in this company as “%(existing)s” "
+                    "(names ignore case and accents)."
+                )
+                % {"name": name, "existing": existing.name}
+            }
+        )
+
+
+def _split(model: type[models.Model], data: dict[str, Any]) -> tuple[dict, dict]:
+    plain, many = {}, {}
+    for name, value in data.items():
+        if model._meta.get_field(name).many_to_many:
+            many[name] = value
+        else:
+            plain[name] = value
+    return plain, many
+
+
+def _set_many(obj: models.Model, many: dict[str, Any], actor: Actor) -> list[dict]:
+    changes = []
+    for name, values in many.items():
+        manager = getattr(obj, name)
+        before = set(manager.values_list("pk", flat=True))
+        after = {v.pk for v in values}
+        if before != after:
+            manager.set(values)
+            added = sorted(str(v) for v in values if v.pk not in before)
+            removed = sorted(str(v) for v in manager.model.objects.filter(pk__in=before - after))
+            changes.append({"field": name, "added": added, "removed": removed})
+    return changes
+
+
+@transaction.atomic
+def referential_create(
+    *, actor: Actor, model: type[NamedReferential], data: dict[str, Any]
+) -> NamedReferential:
+    plain, many = _split(model, data)
+    referential_check_unique_name(
+        model=model, company_id=actor.company.pk, name=plain.get("name", "")
+    )
+    obj = model(company=actor.company, **plain)
+    obj.full_clean()
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:  # a concurrent save of the same name
+        raise ValidationError({"name": _("This name already exists in this company.")}) from exc
+    _set_many(obj, many, actor)
+    activity_record(obj=obj, verb=Activity.Verb.CREATED, actor=actor.user)
+    return obj
+
+
+@transaction.atomic
+def referential_update(
+    *, actor: Actor, obj: NamedReferential, data: dict[str, Any]
+) -> NamedReferential:
+    if obj.company_id != actor.company.pk:
+        raise ValidationError(_("This record belongs to another company."))
+    plain, many = _split(type(obj), data)
+    if "name" in plain:
+        referential_check_unique_name(
+            model=type(obj), company_id=obj.company_id, name=plain["name"], exclude_pk=obj.pk
+        )
+    before = snapshot(obj, list(plain))
+    for name, value in plain.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    changes = diff_fields(before, obj, list(plain))
+    if changes:
+        try:
+            with transaction.atomic():
+                obj.save(update_fields=[c["field"] for c in changes] + ["updated_at"])
+        except IntegrityError as exc:
+            raise ValidationError(
+                {"name": _("This name already exists in this company.")}
+            ) from exc
+    changes += _set_many(obj, many, actor)
+    if changes:
+        activity_record(
+            obj=obj, verb=Activity.Verb.CHANGED, actor=actor.user, data={"changes": changes}
+        )
+    return obj
+
+
+@transaction.atomic
+def referential_delete(*, actor: Actor, obj: NamedReferential) -> None:
+    if obj.company_id != actor.company.pk:
+        raise ValidationError(_("This record belongs to another company."))
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except models.ProtectedError as exc:
+        raise ValidationError(
+            _("“%(name)s” is still used by other records and cannot be deleted.")
+            % {"name": obj.name}
+        ) from exc
+
+
+MAX_NAMES_IMPORT_BYTES = 2 * 1024 * 1024
+_HEADER_WORDS = {
+    "name",
+    "names",
+    "nom",
+    "noms",
+    "libelle",
+    "label",
+    "secteur",
+    "secteurs",
+    "secteur d'activite",
+    "secteurs d'activite",
+    "industry sector",
+    "industry sectors",
+    "industry",
+}
+
+
+def _decode_text(content: bytes) -> str:
+    if b"\x00" in content:
+        raise ValidationError(_("This file is not a text (CSV) file."))
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Spreadsheets saved on Windows write CP1252, the superset of Latin-1 used in France.
+        return content.decode("cp1252", errors="strict")
+
+
+@transaction.atomic
+def referential_import_names(
+    *, actor: Actor, model: type[NamedReferential], content: bytes
+) -> dict[str, int]:
+    """Create one entry per line of a one-column CSV; all or nothing.
+
+    Names already present (ignoring case and accents) and repeats inside the file are skipped
+    and counted. Any bad line rejects the whole file with a message naming the line.
+    """
+    import csv
+    import io
+
+    if not content.strip():
+        raise ValidationError(_("The file is empty."))
+    if len(content) > MAX_NAMES_IMPORT_BYTES:
+        raise ValidationError(_("The file is larger than 2 MB."))
+    try:
+        text = _decode_text(content)
+    except UnicodeDecodeError as exc:
+        raise ValidationError(_("The file encoding is neither UTF-8 nor Windows-1252.")) from exc
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=";,\t")
+    except csv.Error:
+        dialect = csv.excel
+    max_length = model._meta.get_field("name").max_length or 120
+    existing = set(
+        model.objects.filter(company_id=actor.company.pk).values_list("name_key", flat=True)
+    )
+    to_create: list[NamedReferential] = []
+    skipped = 0
+    errors: list[str] = []
+    try:
+        rows = list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as exc:
+        raise ValidationError(_("The file is not valid CSV: %(error)s") % {"error": exc}) from exc
+    for number, row in enumerate(rows, start=1):
+        name = " ".join(row[0].split()) if row else ""
+        if not name:
+            continue
+        key = fold(name)
+        if number == 1 and key in _HEADER_WORDS:
+            continue
+        if len(name) > max_length:
+            errors.append(
+                _("Line %(line)d: the name is longer than %(max)d characters.")
+                % {"line": number, "max": max_length}
+            )
+            continue
+        if key in existing:
+            skipped += 1
+            continue
+        existing.add(key)
+        to_create.append(model(company=actor.company, name=name, name_key=key))
+    if errors:
+        raise ValidationError(errors[:20])
+    if not to_create and not skipped:
+        raise ValidationError(_("The file holds no names."))
+    created = model.objects.bulk_create(to_create, batch_size=500)
+    # bulk_create returns ids on PostgreSQL and SQLite 3.35+; reload to be safe on both.
+    keys = [obj.name_key for obj in created]
+    for obj in model.objects.filter(company_id=actor.company.pk, name_key__in=keys):
+        activity_record(
+            obj=obj, verb=Activity.Verb.IMPORTED, actor=actor.user, data={"source": "csv"}
+        )
+    return {"created": len(created), "skipped": skipped}
