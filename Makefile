@@ -20,7 +20,8 @@ node_modules/.package-lock.json: package-lock.json
 run: export DEBUG ?= 1
 run: setup
 	@$(MANAGE) migrate --noinput -v 0
-	@$(MANAGE) load_demo --if-empty
+	@$(MANAGE) load_demo --if-empty -v 0
+	@$(MANAGE) demo_sign_ins --url http://127.0.0.1:$(PORT)/
 	@echo "Piste runs on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)."
 	@PORT=$(PORT) scripts/run.sh "$(UV)"
 
@@ -38,7 +39,8 @@ format:
 # Regenerate the catalogs after changing strings; then translate locale/fr and run it again.
 messages: deps
 	$(MANAGE) makemessages -l fr -l en --no-obsolete --no-location --ignore=node_modules --ignore=.venv --ignore=static/vendor
-	msgen --force-po -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po
+	msgattrib --clear-fuzzy --empty --no-wrap locale/en/LC_MESSAGES/django.po \
+	  | msgen --force-po --no-wrap -o locale/en/LC_MESSAGES/django.po -
 	$(MANAGE) compilemessages --ignore=.venv --ignore=node_modules
 
 bench: setup

@@ -35,6 +35,9 @@ def main() -> int:
             shutil.copytree(NODE / src, target, dirs_exist_ok=True)
         else:
             shutil.copy2(NODE / src, target)
+            # The manifest storage (DEBUG off) follows sourceMappingURL: ship the maps too.
+            if (NODE / f"{src}.map").exists():
+                shutil.copy2(NODE / f"{src}.map", target.with_name(f"{target.name}.map"))
     print(f"Front-end assets copied into {VENDOR.relative_to(ROOT)}")
     return 0
 

@@ -57,9 +57,9 @@ def companies_for_user(user: User) -> QuerySet[Company]:
 
     if not user.is_authenticated or not user.is_active:
         return Company.objects.none()
-    return Company.objects.filter(
-        memberships__user=user, memberships__is_active=True
-    ).order_by("name_key")
+    return Company.objects.filter(memberships__user=user, memberships__is_active=True).order_by(
+        "name_key"
+    )
 
 
 def actor_for(user: Any) -> Actor | None:

@@ -5,10 +5,16 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from piste.core.models import NamedReferential
 from piste.core.referentials import Referential
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """The POST data of a POST request, even an empty one, so missing fields show their errors."""
+    return request.POST if request.method == "POST" else None
 
 
 class ColorInput(forms.TextInput):
@@ -43,10 +49,16 @@ class ReferentialForm(forms.ModelForm):
             if isinstance(field, forms.ModelMultipleChoiceField):
                 field.widget.attrs["size"] = 8
         for field in self.fields.values():
-            css = "form-check-input" if isinstance(field.widget, forms.CheckboxInput) else (
-                "form-select" if isinstance(field.widget, forms.Select | forms.SelectMultiple)
-                else "form-control form-control-color" if isinstance(field.widget, ColorInput)
-                else "form-control"
+            css = (
+                "form-check-input"
+                if isinstance(field.widget, forms.CheckboxInput)
+                else (
+                    "form-select"
+                    if isinstance(field.widget, forms.Select | forms.SelectMultiple)
+                    else "form-control form-control-color"
+                    if isinstance(field.widget, ColorInput)
+                    else "form-control"
+                )
             )
             field.widget.attrs.setdefault("class", css)
 

@@ -50,6 +50,11 @@ class NamedReferential(CompanyOwned):
             kwargs["update_fields"] = {*update_fields, "name_key"}
         super().save(*args, **kwargs)
 
+    def clean_fields(self, exclude: Any = None) -> None:
+        # The key follows the name before validation, so constraint checks see the new key.
+        self.name_key = fold(self.name)
+        super().clean_fields(exclude=exclude)
+
 
 color_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour such as #1f77b4."))
 
@@ -64,6 +69,21 @@ class Tag(NamedReferential):
     class Meta(NamedReferential.Meta):
         verbose_name = _("tag")
         verbose_name_plural = _("tags")
+        indexes = [
+            # The tag list sorts on these columns (then id) and pages by keyset.
+            models.Index(fields=["company", "color", "id"], name="tag_company_color_idx"),
+            models.Index(fields=["company", "created_at", "id"], name="tag_company_created_idx"),
+        ]
+
+
+class ActivityQuerySet(models.QuerySet):
+    """The timeline is append-only: bulk updates and deletes are refused too."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise ValueError("The timeline is append-only: activities are never changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValueError("The timeline is append-only: activities are never deleted.")
 
 
 class Activity(CompanyOwned):
@@ -96,6 +116,8 @@ class Activity(CompanyOwned):
     # {"changes": [{"field": "name", "from": "A", "to": "B"}], "message": "..."}
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=False)
+
+    objects = ActivityQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("activity")

@@ -33,9 +33,7 @@ def referentials_page(
     if key:
         qs = qs.filter(name_key__contains=key)
     related = [
-        name
-        for name in referential.columns
-        if referential.model._meta.get_field(name).many_to_one
+        name for name in referential.columns if referential.model._meta.get_field(name).many_to_one
     ]
     if related:
         qs = qs.select_related(*related)

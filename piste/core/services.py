@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -34,6 +35,23 @@ def referential_check_unique_name(
         )
 
 
+def _validate(obj: NamedReferential) -> None:
+    """Field rules and the unique name together, so the user sees every error at once."""
+    errors: dict[str, list] = {}
+    try:
+        obj.full_clean(validate_constraints=False)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        referential_check_unique_name(
+            model=type(obj), company_id=obj.company_id, name=obj.name, exclude_pk=obj.pk
+        )
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
 def _split(model: type[models.Model], data: dict[str, Any]) -> tuple[dict, dict]:
     plain, many = {}, {}
     for name, value in data.items():
@@ -63,11 +81,8 @@ def referential_create(
     *, actor: Actor, model: type[NamedReferential], data: dict[str, Any]
 ) -> NamedReferential:
     plain, many = _split(model, data)
-    referential_check_unique_name(
-        model=model, company_id=actor.company.pk, name=plain.get("name", "")
-    )
     obj = model(company=actor.company, **plain)
-    obj.full_clean()
+    _validate(obj)
     try:
         with transaction.atomic():
             obj.save()
@@ -85,23 +100,17 @@ def referential_update(
     if obj.company_id != actor.company.pk:
         raise ValidationError(_("This record belongs to another company."))
     plain, many = _split(type(obj), data)
-    if "name" in plain:
-        referential_check_unique_name(
-            model=type(obj), company_id=obj.company_id, name=plain["name"], exclude_pk=obj.pk
-        )
     before = snapshot(obj, list(plain))
     for name, value in plain.items():
         setattr(obj, name, value)
-    obj.full_clean()
+    _validate(obj)
     changes = diff_fields(before, obj, list(plain))
     if changes:
         try:
             with transaction.atomic():
                 obj.save(update_fields=[c["field"] for c in changes] + ["updated_at"])
         except IntegrityError as exc:
-            raise ValidationError(
-                {"name": _("This name already exists in this company.")}
-            ) from exc
+            raise ValidationError({"name": _("This name already exists in this company.")}) from exc
     changes += _set_many(obj, many, actor)
     if changes:
         activity_record(
@@ -114,6 +123,10 @@ def referential_update(
 def referential_delete(*, actor: Actor, obj: NamedReferential) -> None:
     if obj.company_id != actor.company.pk:
         raise ValidationError(_("This record belongs to another company."))
+    # The row goes, its timeline stays: who deleted what, and when, remains readable in audits.
+    activity_record(
+        obj=obj, verb=Activity.Verb.DELETED, actor=actor.user, data={"message": obj.name}
+    )
     try:
         with transaction.atomic():
             obj.delete()
@@ -142,6 +155,10 @@ _HEADER_WORDS = {
 }
 
 
+class _OneColumn(csv.excel):
+    delimiter = ";"
+
+
 def _decode_text(content: bytes) -> str:
     if b"\x00" in content:
         raise ValidationError(_("This file is not a text (CSV) file."))
@@ -161,7 +178,6 @@ def referential_import_names(
     Names already present (ignoring case and accents) and repeats inside the file are skipped
     and counted. Any bad line rejects the whole file with a message naming the line.
     """
-    import csv
     import io
 
     if not content.strip():
@@ -174,9 +190,11 @@ def referential_import_names(
         raise ValidationError(_("The file encoding is neither UTF-8 nor Windows-1252.")) from exc
     sample = text[:4096]
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=";,\t")
+        # A comma stays part of a name ("Conseil, audit"): a one-column file needs no delimiter,
+        # and French spreadsheets separate columns with ";" (tab for text exports).
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=";\t")
     except csv.Error:
-        dialect = csv.excel
+        dialect = _OneColumn
     max_length = model._meta.get_field("name").max_length or 120
     existing = set(
         model.objects.filter(company_id=actor.company.pk).values_list("name_key", flat=True)

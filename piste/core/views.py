@@ -15,9 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from piste.core import selectors, services
 from piste.core.access import get_or_404, in_company, require_actor, right_required
-from piste.core.forms import CsvUploadForm, referential_form_class
+from piste.core.forms import CsvUploadForm, posted, referential_form_class
 from piste.core.referentials import REGISTRY, Referential, referentials_for
 from piste.core.rights import Right
+from piste.core.tasks import queue_heartbeat_last
 from piste.core.timeline import timeline_for
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.exception("healthz: job queue check failed")
         checks["queue"] = "error"
     healthy = all(v == "ok" for v in checks.values())
+    # Informational only: a web process may well run before any consumer has started.
+    try:
+        consumer_seen = queue_heartbeat_last()
+    except Exception:
+        logger.exception("healthz: reading the consumer heartbeat failed")
+        consumer_seen = None
     return JsonResponse(
-        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+        {"status": "ok" if healthy else "error", **checks, "consumer_seen": consumer_seen},
+        status=200 if healthy else 503,
     )
 
 
@@ -112,7 +120,7 @@ def referential_create(request: HttpRequest, slug: str) -> HttpResponse:
     actor = require_actor(request.user)
     referential = _referential(request, slug)
     form_class = referential_form_class(referential)
-    form = form_class(request.POST or None, company_id=actor.company.pk)
+    form = form_class(posted(request), company_id=actor.company.pk)
     if request.method == "POST" and form.is_valid():
         try:
             obj = services.referential_create(
@@ -138,12 +146,13 @@ def referential_edit(request: HttpRequest, slug: str, pk: str) -> HttpResponse:
     if request.htmx and "before" in request.GET:
         return _timeline_partial(request, obj)
     form_class = referential_form_class(referential)
-    form = form_class(request.POST or None, instance=obj, company_id=actor.company.pk)
+    form = form_class(posted(request), instance=obj, company_id=actor.company.pk)
     if request.method == "POST" and form.is_valid():
         try:
             services.referential_update(actor=actor, obj=obj, data=form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
+            obj.refresh_from_db()  # the page heading shows the saved name, not the rejected one
         else:
             messages.success(request, _("“%(name)s” was saved.") % {"name": obj.name})
             return redirect("config:referential_list", slug=slug)
@@ -199,7 +208,7 @@ def referential_import(request: HttpRequest, slug: str) -> HttpResponse:
     referential = _referential(request, slug)
     if not referential.csv_import:
         raise Http404
-    form = CsvUploadForm(request.POST or None, request.FILES or None)
+    form = CsvUploadForm(posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > services.MAX_NAMES_IMPORT_BYTES:

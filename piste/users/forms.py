@@ -10,6 +10,9 @@ from piste.core.rights import Role, Scope
 from piste.users import throttle
 from piste.users.models import Agency, Company, CrmSettings, Team, User
 
+# "The role's scope" stores no override: the membership follows its role's default scope.
+SCOPE_CHOICES = [("", _("The role's scope")), *Scope.choices]
+
 
 class BootstrapMixin:
     def _style(self) -> None:
@@ -27,9 +30,7 @@ class BootstrapMixin:
 class SignInForm(BootstrapMixin, AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "locked": _(
-            "Too many failed sign-ins. Wait %(minutes)d minutes, or reset your password."
-        ),
+        "locked": _("Too many failed sign-ins. Wait %(minutes)d minutes, or reset your password."),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -76,9 +77,7 @@ class ProfileForm(BootstrapMixin, forms.ModelForm):
             memberships__user=user, memberships__is_active=True
         )
         self.fields["active_company"].required = True
-        self.fields["active_team"].queryset = Team.objects.filter(
-            company_id=user.active_company_id
-        )
+        self.fields["active_team"].queryset = Team.objects.filter(company_id=user.active_company_id)
         if agencies_enabled:
             self.fields["active_agency"].queryset = Agency.objects.filter(
                 company_id=user.active_company_id
@@ -99,7 +98,7 @@ class InviteForm(BootstrapMixin, forms.Form):
     role = forms.ChoiceField(label=_("role"), choices=Role.choices)
     scope = forms.ChoiceField(
         label=_("record scope"),
-        choices=[("", _("The role's scope"))] + list(Scope.choices),
+        choices=SCOPE_CHOICES,
         required=False,
     )
     teams = forms.ModelMultipleChoiceField(
@@ -116,7 +115,7 @@ class MembershipForm(BootstrapMixin, forms.Form):
     role = forms.ChoiceField(label=_("role"), choices=Role.choices)
     scope = forms.ChoiceField(
         label=_("record scope"),
-        choices=[("", _("The role's scope"))] + list(Scope.choices),
+        choices=SCOPE_CHOICES,
         required=False,
     )
     is_active = forms.BooleanField(label=_("active"), required=False)
@@ -131,6 +130,9 @@ class MembershipForm(BootstrapMixin, forms.Form):
 
 
 class CompanyForm(BootstrapMixin, forms.ModelForm):
+    # Wider than the column: typed as printed ("123 456 789"), clean_siren keeps the 9 digits.
+    siren = forms.CharField(label=_("SIREN"), max_length=20, required=False)
+
     class Meta:
         model = Company
         fields = ["name", "legal_form", "siren", "city"]
@@ -175,3 +177,6 @@ class CrmSettingsForm(BootstrapMixin, forms.ModelForm):
             if domain not in domains:
                 domains.append(domain)
         return "\n".join(domains)
+
+    def _post_clean(self) -> None:
+        pass  # the service compares, versions and saves the change

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from piste.users.models import Company, CrmSettings
+from django.db.models import Prefetch, Q, prefetch_related_objects
+
+from piste.core.pagination import Page, keyset_page
+from piste.users.models import Company, CrmSettings, Membership, Team
 
 
 def crm_settings_of(company: Company) -> CrmSettings:
@@ -12,12 +15,21 @@ def crm_settings_of(company: Company) -> CrmSettings:
         return settings
 
 
-def memberships_of_company(company: Company, *, q: str = "", limit: int = 200):
-    """The company's users with their roles and teams. Queries: 2 (memberships, teams)."""
-    from django.db.models import Prefetch, Q
+USER_SORTS = {
+    "username": "user__username",
+    "last_name": "user__last_name",
+    "email": "user__email",
+    "role": "role",
+}
 
-    from piste.users.models import Membership, Team
 
+def memberships_page(
+    company: Company, *, q: str = "", sort: str | None = None, cursor: str | None = None
+) -> Page[Membership]:
+    """One page of the company's users with their teams.
+
+    Queries: 2 (the memberships joined to their users, then their teams in this company).
+    """
     qs = Membership.objects.filter(company=company).select_related("user")
     if q:
         qs = qs.filter(
@@ -26,9 +38,18 @@ def memberships_of_company(company: Company, *, q: str = "", limit: int = 200):
             | Q(user__last_name__icontains=q)
             | Q(user__email__icontains=q)
         )
-    return qs.prefetch_related(
-        Prefetch("user__teams", queryset=Team.objects.filter(company=company), to_attr="company_teams")
-    ).order_by("user__last_name", "user__first_name", "user__username")[:limit]
+    field = USER_SORTS.get((sort or "").lstrip("-"), "user__username")
+    order = f"-{field}" if sort and sort.startswith("-") else field
+    page = keyset_page(qs, sort=order, cursor=cursor, per_page=50)
+    prefetch_related_objects(
+        page.rows,
+        Prefetch(
+            "user__teams",
+            queryset=Team.objects.filter(company=company),
+            to_attr="company_teams",
+        ),
+    )
+    return page
 
 
 def companies_administered_by(user):

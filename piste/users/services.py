@@ -27,8 +27,9 @@ def _check_company_name(name: str, exclude_pk: int | None = None) -> None:
 
 
 @transaction.atomic
-def company_create(*, creator: User, name: str, legal_form: str = "", siren: str = "",
-                   city: str = "") -> Company:
+def company_create(
+    *, creator: User, name: str, legal_form: str = "", siren: str = "", city: str = ""
+) -> Company:
     """A new company, its CRM settings, and its creator as its first administrator."""
     name = " ".join(name.split())
     _check_company_name(name)
@@ -52,14 +53,25 @@ def company_update(*, actor: Actor, company: Company, data: dict[str, Any]) -> C
     changes = diff_fields(before, company, fields)
     if changes:
         company.save(update_fields=[c["field"] for c in changes])
-        activity_record(obj=company, verb=Activity.Verb.CHANGED, actor=actor.user,
-                        company_id=company.pk, data={"changes": changes})
+        activity_record(
+            obj=company,
+            verb=Activity.Verb.CHANGED,
+            actor=actor.user,
+            company_id=company.pk,
+            data={"changes": changes},
+        )
     return company
 
 
 def send_password_setup(*, user: User, request: HttpRequest | None, subject_template: str) -> None:
     """Mail the user a one-time link to choose a password (invitation or reset)."""
-    form = PasswordResetForm({"email": user.email})
+
+    class _ThisUser(PasswordResetForm):
+        # Django's form skips users without a usable password: every invited user.
+        def get_users(self, email: str) -> list[User]:
+            return [user] if user.is_active else []
+
+    form = _ThisUser({"email": user.email})
     if form.is_valid():
         form.save(
             request=request,
@@ -115,15 +127,21 @@ def user_invite(
         user.save(update_fields=["active_company"])
     for team in teams or []:
         team.members.add(user)
-    activity_record(obj=membership, verb=Activity.Verb.CREATED, actor=actor.user,
-                    data={"message": str(user)})
+    activity_record(
+        obj=membership, verb=Activity.Verb.CREATED, actor=actor.user, data={"message": str(user)}
+    )
     return membership
 
 
 @transaction.atomic
 def membership_update(
-    *, actor: Actor, membership: Membership, role: str, scope: str, is_active: bool,
-    teams: list[Team]
+    *,
+    actor: Actor,
+    membership: Membership,
+    role: str,
+    scope: str,
+    is_active: bool,
+    teams: list[Team],
 ) -> Membership:
     if membership.company_id != actor.company.pk:
         raise ValidationError(_("This user does not work in your company."))
@@ -149,12 +167,17 @@ def membership_update(
         else:
             team.members.remove(membership.user)
     if current != wanted:
-        changes.append({"field": "teams", "added": sorted(map(str, company_teams.filter(
-            pk__in=wanted - current))), "removed": sorted(map(str, company_teams.filter(
-            pk__in=current - wanted)))})
+        changes.append(
+            {
+                "field": "teams",
+                "added": sorted(map(str, company_teams.filter(pk__in=wanted - current))),
+                "removed": sorted(map(str, company_teams.filter(pk__in=current - wanted))),
+            }
+        )
     if changes:
-        activity_record(obj=membership, verb=Activity.Verb.CHANGED, actor=actor.user,
-                        data={"changes": changes})
+        activity_record(
+            obj=membership, verb=Activity.Verb.CHANGED, actor=actor.user, data={"changes": changes}
+        )
     return membership
 
 
@@ -162,9 +185,10 @@ def membership_update(
 def profile_update(*, user: User, data: dict[str, Any]) -> User:
     """The user's own profile: names, email, language, active company, team and agency."""
     company = data.get("active_company")
-    if company is not None and not Membership.objects.filter(
-        user=user, company=company, is_active=True
-    ).exists():
+    if (
+        company is not None
+        and not Membership.objects.filter(user=user, company=company, is_active=True).exists()
+    ):
         raise ValidationError({"active_company": _("This company is not granted to you.")})
     for name in ("active_team", "active_agency"):
         value = data.get(name)
@@ -191,9 +215,10 @@ def user_switch_company(*, user: User, company_id: int) -> Company:
         raise ValidationError(_("This company is not granted to you."))
     user.active_company = membership.company
     fields = ["active_company"]
-    if user.active_team_id and not Team.objects.filter(
-        pk=user.active_team_id, company_id=company_id
-    ).exists():
+    if (
+        user.active_team_id
+        and not Team.objects.filter(pk=user.active_team_id, company_id=company_id).exists()
+    ):
         user.active_team = None
         fields.append("active_team")
     if user.active_agency_id is not None:
@@ -232,6 +257,11 @@ def crm_settings_update(
             _("Someone else changed these settings meanwhile: reload the page and try again.")
         )
     settings.version = version + 1
-    activity_record(obj=settings, verb=Activity.Verb.CHANGED, actor=actor.user,
-                    company_id=settings.company_id, data={"changes": changes})
+    activity_record(
+        obj=settings,
+        verb=Activity.Verb.CHANGED,
+        actor=actor.user,
+        company_id=settings.company_id,
+        data={"changes": changes},
+    )
     return settings

@@ -16,6 +16,7 @@ from piste.core.access import (
     require_actor,
     right_required,
 )
+from piste.core.forms import posted
 from piste.core.rights import Right
 from piste.core.timeline import timeline_for
 from piste.users import selectors, services
@@ -43,7 +44,7 @@ def _next_url(request: HttpRequest, fallback: str = "/") -> str:
 def profile(request: HttpRequest) -> HttpResponse:
     actor = require_actor(request.user)
     agencies = selectors.crm_settings_of(actor.company).agencies_enabled
-    form = ProfileForm(request.POST or None, instance=request.user, agencies_enabled=agencies)
+    form = ProfileForm(posted(request), instance=request.user, agencies_enabled=agencies)
     if request.method == "POST" and form.is_valid():
         try:
             services.profile_update(user=request.user, data=form.cleaned_data)
@@ -56,9 +57,13 @@ def profile(request: HttpRequest) -> HttpResponse:
                 response.set_cookie(
                     settings.LANGUAGE_COOKIE_NAME,
                     request.user.language,
+                    max_age=365 * 24 * 3600,
                     secure=settings.LANGUAGE_COOKIE_SECURE,
                     samesite="Lax",
                 )
+            else:
+                # "Browser language": forget the cookie so the browser's choice applies again.
+                response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, samesite="Lax")
             return response
     return render(request, "users/profile.html", {"form": form})
 
@@ -70,7 +75,7 @@ def switch_company(request: HttpRequest) -> HttpResponse:
         company = services.user_switch_company(
             user=request.user, company_id=int(request.POST.get("company", ""))
         )
-    except (ValueError, ValidationError):
+    except (ValueError, OverflowError, ValidationError):
         messages.error(request, _("This company is not granted to you."))
         return redirect("home")
     messages.success(request, _("You now work in %(company)s.") % {"company": company})
@@ -105,8 +110,11 @@ def set_language(request: HttpRequest) -> HttpResponse:
 def user_list(request: HttpRequest) -> HttpResponse:
     actor = require_actor(request.user)
     q = request.GET.get("q", "")[:100]
-    memberships = selectors.memberships_of_company(actor.company, q=q)
-    return render(request, "users/user_list.html", {"memberships": memberships, "q": q})
+    sort = request.GET.get("sort") or "username"
+    page = selectors.memberships_page(
+        actor.company, q=q, sort=sort, cursor=request.GET.get("cursor")
+    )
+    return render(request, "users/user_list.html", {"page": page, "q": q, "sort": sort})
 
 
 @login_required
@@ -114,7 +122,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_invite(request: HttpRequest) -> HttpResponse:
     actor = require_actor(request.user)
-    form = InviteForm(request.POST or None, company_id=actor.company.pk)
+    form = InviteForm(posted(request), company_id=actor.company.pk)
     if request.method == "POST" and form.is_valid():
         try:
             membership = services.user_invite(actor=actor, **form.cleaned_data)
@@ -146,7 +154,7 @@ def user_edit(request: HttpRequest, pk: str) -> HttpResponse:
     )
     teams = Team.objects.filter(company_id=actor.company.pk, members=membership.user)
     form = MembershipForm(
-        request.POST or None,
+        posted(request),
         company_id=actor.company.pk,
         initial={
             "role": membership.role,
@@ -192,7 +200,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
 @right_required(Right.MANAGE_USERS)
 @require_http_methods(["GET", "POST"])
 def company_create(request: HttpRequest) -> HttpResponse:
-    form = CompanyForm(request.POST or None)
+    form = CompanyForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             company = services.company_create(creator=request.user, **form.cleaned_data)
@@ -213,7 +221,7 @@ def company_create(request: HttpRequest) -> HttpResponse:
 def company_edit(request: HttpRequest, pk: str) -> HttpResponse:
     actor = require_actor(request.user)
     company = get_or_404(selectors.companies_administered_by(request.user), pk)
-    form = CompanyForm(request.POST or None, instance=company)
+    form = CompanyForm(posted(request), instance=company)
     if request.method == "POST" and form.is_valid():
         try:
             services.company_update(actor=actor, company=company, data=form.cleaned_data)
@@ -239,7 +247,7 @@ def company_edit(request: HttpRequest, pk: str) -> HttpResponse:
 def crm_settings(request: HttpRequest) -> HttpResponse:
     actor = require_actor(request.user)
     crm = selectors.crm_settings_of(actor.company)
-    form = CrmSettingsForm(request.POST or None, instance=crm)
+    form = CrmSettingsForm(posted(request), instance=crm)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         try:

@@ -7,51 +7,132 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('users', '0001_companies_users_teams_agencies'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("users", "0001_companies_users_teams_agencies"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Activity',
+            name="Activity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_id', models.BigIntegerField()),
-                ('verb', models.CharField(choices=[('created', 'created'), ('changed', 'changed'), ('deleted', 'deleted'), ('status_changed', 'status changed'), ('assigned', 'assigned'), ('converted', 'converted'), ('event_planned', 'event planned'), ('email_sent', 'email sent'), ('document_added', 'document added'), ('member_added', 'member added'), ('member_removed', 'member removed'), ('imported', 'imported'), ('note', 'note')], max_length=32)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.company', verbose_name='company')),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contenttypes.contenttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object_id", models.BigIntegerField()),
+                (
+                    "verb",
+                    models.CharField(
+                        choices=[
+                            ("created", "created"),
+                            ("changed", "changed"),
+                            ("deleted", "deleted"),
+                            ("status_changed", "status changed"),
+                            ("assigned", "assigned"),
+                            ("converted", "converted"),
+                            ("event_planned", "event planned"),
+                            ("email_sent", "email sent"),
+                            ("document_added", "document added"),
+                            ("member_added", "member added"),
+                            ("member_removed", "member removed"),
+                            ("imported", "imported"),
+                            ("note", "note"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="users.company",
+                        verbose_name="company",
+                    ),
+                ),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'activity',
-                'verbose_name_plural': 'activities',
-                'indexes': [models.Index(fields=['content_type', 'object_id', '-id'], name='activity_record_idx')],
+                "verbose_name": "activity",
+                "verbose_name_plural": "activities",
+                "indexes": [
+                    models.Index(
+                        fields=["content_type", "object_id", "-id"], name="activity_record_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('name_key', models.CharField(editable=False, max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created on')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated on')),
-                ('color', models.CharField(default='#6c757d', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'Enter a colour such as #1f77b4.')], verbose_name='colour')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.company', verbose_name='company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("name_key", models.CharField(editable=False, max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created on")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated on")),
+                (
+                    "color",
+                    models.CharField(
+                        default="#6c757d",
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^#[0-9a-fA-F]{6}$", "Enter a colour such as #1f77b4."
+                            )
+                        ],
+                        verbose_name="colour",
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="users.company",
+                        verbose_name="company",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tag',
-                'verbose_name_plural': 'tags',
-                'ordering': ['name_key', 'id'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(models.F('company'), models.F('name_key'), name='core_tag_name_unique')],
+                "verbose_name": "tag",
+                "verbose_name_plural": "tags",
+                "ordering": ["name_key", "id"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        models.F("company"), models.F("name_key"), name="core_tag_name_unique"
+                    )
+                ],
             },
         ),
     ]

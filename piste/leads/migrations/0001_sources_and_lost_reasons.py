@@ -5,50 +5,94 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('users', '0001_companies_users_teams_agencies'),
+        ("users", "0001_companies_users_teams_agencies"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LeadSource',
+            name="LeadSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('name_key', models.CharField(editable=False, max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created on')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated on')),
-                ('code', models.CharField(blank=True, max_length=20, verbose_name='code')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.company', verbose_name='company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("name_key", models.CharField(editable=False, max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created on")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated on")),
+                ("code", models.CharField(blank=True, max_length=20, verbose_name="code")),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="users.company",
+                        verbose_name="company",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lead source',
-                'verbose_name_plural': 'lead sources',
-                'ordering': ['name_key', 'id'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(models.F('company'), models.F('name_key'), name='leads_leadsource_name_unique')],
+                "verbose_name": "lead source",
+                "verbose_name_plural": "lead sources",
+                "ordering": ["name_key", "id"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        models.F("company"),
+                        models.F("name_key"),
+                        name="leads_leadsource_name_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='LostReason',
+            name="LostReason",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('name_key', models.CharField(editable=False, max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created on')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated on')),
-                ('comment_required', models.BooleanField(default=False, help_text='Losing with this reason asks for a free-text comment.', verbose_name='comment required')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.company', verbose_name='company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("name_key", models.CharField(editable=False, max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created on")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated on")),
+                (
+                    "comment_required",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Losing with this reason asks for a free-text comment.",
+                        verbose_name="comment required",
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="users.company",
+                        verbose_name="company",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lost reason',
-                'verbose_name_plural': 'lost reasons',
-                'ordering': ['name_key', 'id'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(models.F('company'), models.F('name_key'), name='leads_lostreason_name_unique')],
+                "verbose_name": "lost reason",
+                "verbose_name_plural": "lost reasons",
+                "ordering": ["name_key", "id"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        models.F("company"),
+                        models.F("name_key"),
+                        name="leads_lostreason_name_unique",
+                    )
+                ],
             },
         ),
     ]

@@ -5,86 +5,161 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('users', '0001_companies_users_teams_agencies'),
+        ("users", "0001_companies_users_teams_agencies"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Department',
+            name="Department",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('name_key', models.CharField(editable=False, max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created on')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated on')),
-                ('code', models.CharField(blank=True, max_length=20, verbose_name='code')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.company', verbose_name='company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("name_key", models.CharField(editable=False, max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created on")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated on")),
+                ("code", models.CharField(blank=True, max_length=20, verbose_name="code")),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="users.company",
+                        verbose_name="company",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'department',
-                'verbose_name_plural': 'departments',
-                'ordering': ['name_key', 'id'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(models.F('company'), models.F('name_key'), name='partners_department_name_unique')],
+                "verbose_name": "department",
+                "verbose_name_plural": "departments",
+                "ordering": ["name_key", "id"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        models.F("company"),
+                        models.F("name_key"),
+                        name="partners_department_name_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='IndustrySector',
+            name="IndustrySector",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('name_key', models.CharField(editable=False, max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created on')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated on')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.company', verbose_name='company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("name_key", models.CharField(editable=False, max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created on")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated on")),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="users.company",
+                        verbose_name="company",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'industry sector',
-                'verbose_name_plural': 'industry sectors',
-                'ordering': ['name_key', 'id'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(models.F('company'), models.F('name_key'), name='partners_industrysector_name_unique')],
+                "verbose_name": "industry sector",
+                "verbose_name_plural": "industry sectors",
+                "ordering": ["name_key", "id"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        models.F("company"),
+                        models.F("name_key"),
+                        name="partners_industrysector_name_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='JobTitle',
+            name="JobTitle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('name_key', models.CharField(editable=False, max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created on')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated on')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.company', verbose_name='company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("name_key", models.CharField(editable=False, max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created on")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated on")),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="users.company",
+                        verbose_name="company",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'job title',
-                'verbose_name_plural': 'job titles',
-                'ordering': ['name_key', 'id'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(models.F('company'), models.F('name_key'), name='partners_jobtitle_name_unique')],
+                "verbose_name": "job title",
+                "verbose_name_plural": "job titles",
+                "ordering": ["name_key", "id"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        models.F("company"),
+                        models.F("name_key"),
+                        name="partners_jobtitle_name_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PartnerCategory',
+            name="PartnerCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('name_key', models.CharField(editable=False, max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created on')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated on')),
-                ('code', models.CharField(blank=True, max_length=20, verbose_name='code')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.company', verbose_name='company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("name_key", models.CharField(editable=False, max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created on")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated on")),
+                ("code", models.CharField(blank=True, max_length=20, verbose_name="code")),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="users.company",
+                        verbose_name="company",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'partner category',
-                'verbose_name_plural': 'partner categories',
-                'ordering': ['name_key', 'id'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(models.F('company'), models.F('name_key'), name='partners_partnercategory_name_unique')],
+                "verbose_name": "partner category",
+                "verbose_name_plural": "partner categories",
+                "ordering": ["name_key", "id"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        models.F("company"),
+                        models.F("name_key"),
+                        name="partners_partnercategory_name_unique",
+                    )
+                ],
             },
         ),
     ]

@@ -10,159 +10,408 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('language', models.CharField(blank=True, choices=[('', 'Browser language'), ('fr', 'French'), ('en', 'English')], default='', max_length=8, verbose_name='language')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "Browser language"), ("fr", "French"), ("en", "English")],
+                        default="",
+                        max_length=8,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('name_key', models.CharField(editable=False, max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created on')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated on')),
-                ('members', models.ManyToManyField(blank=True, related_name='agencies', to=settings.AUTH_USER_MODEL, verbose_name='members')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("name_key", models.CharField(editable=False, max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created on")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated on")),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="agencies",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="members",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'agency',
-                'verbose_name_plural': 'agencies',
-                'ordering': ['name_key', 'id'],
-                'abstract': False,
+                "verbose_name": "agency",
+                "verbose_name_plural": "agencies",
+                "ordering": ["name_key", "id"],
+                "abstract": False,
             },
         ),
         migrations.AddField(
-            model_name='user',
-            name='active_agency',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='users.agency', verbose_name='active agency'),
+            model_name="user",
+            name="active_agency",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="users.agency",
+                verbose_name="active agency",
+            ),
         ),
         migrations.CreateModel(
-            name='Company',
+            name="Company",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('name_key', models.CharField(editable=False, max_length=120)),
-                ('legal_form', models.CharField(blank=True, max_length=40, verbose_name='legal form')),
-                ('siren', models.CharField(blank=True, max_length=9, verbose_name='SIREN')),
-                ('city', models.CharField(blank=True, max_length=120, verbose_name='city')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created on')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("name_key", models.CharField(editable=False, max_length=120)),
+                (
+                    "legal_form",
+                    models.CharField(blank=True, max_length=40, verbose_name="legal form"),
+                ),
+                ("siren", models.CharField(blank=True, max_length=9, verbose_name="SIREN")),
+                ("city", models.CharField(blank=True, max_length=120, verbose_name="city")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created on")),
             ],
             options={
-                'verbose_name': 'company',
-                'verbose_name_plural': 'companies',
-                'ordering': ['name_key'],
-                'constraints': [models.UniqueConstraint(models.F('name_key'), name='company_name_key_unique')],
+                "verbose_name": "company",
+                "verbose_name_plural": "companies",
+                "ordering": ["name_key"],
+                "constraints": [
+                    models.UniqueConstraint(models.F("name_key"), name="company_name_key_unique")
+                ],
             },
         ),
         migrations.AddField(
-            model_name='agency',
-            name='company',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.company', verbose_name='company'),
+            model_name="agency",
+            name="company",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="users.company",
+                verbose_name="company",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='active_company',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='users.company', verbose_name='active company'),
+            model_name="user",
+            name="active_company",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="users.company",
+                verbose_name="active company",
+            ),
         ),
         migrations.CreateModel(
-            name='CrmSettings',
+            name="CrmSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agencies_enabled', models.BooleanField(default=False, help_text='Shows the Agency field on records and the Agencies configuration page.', verbose_name='agencies')),
-                ('manage_prospect_statuses', models.BooleanField(default=False, help_text='Prospects follow a customisable status workflow like leads.', verbose_name='manage statuses on prospects')),
-                ('ignored_email_domains', models.TextField(blank=True, default='gmail.com\nhotmail.com\nhotmail.fr\noutlook.com\noutlook.fr\nyahoo.com\nyahoo.fr\nlive.fr\nfree.fr\norange.fr\nwanadoo.fr\nsfr.fr\nlaposte.net\nicloud.com', help_text='One per line: addresses at these domains never count as duplicates.', verbose_name='public email domains')),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('company', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='crm_settings', to='users.company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "agencies_enabled",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Shows the Agency field on records and the Agencies configuration page.",
+                        verbose_name="agencies",
+                    ),
+                ),
+                (
+                    "manage_prospect_statuses",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Prospects follow a customisable status workflow like leads.",
+                        verbose_name="manage statuses on prospects",
+                    ),
+                ),
+                (
+                    "ignored_email_domains",
+                    models.TextField(
+                        blank=True,
+                        default="gmail.com\nhotmail.com\nhotmail.fr\noutlook.com\noutlook.fr\nyahoo.com\nyahoo.fr\nlive.fr\nfree.fr\norange.fr\nwanadoo.fr\nsfr.fr\nlaposte.net\nicloud.com",
+                        help_text="One per line: addresses at these domains never count as duplicates.",
+                        verbose_name="public email domains",
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "company",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="crm_settings",
+                        to="users.company",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'CRM settings',
-                'verbose_name_plural': 'CRM settings',
+                "verbose_name": "CRM settings",
+                "verbose_name_plural": "CRM settings",
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('administrator', 'Administrator'), ('sales_manager', 'Sales manager'), ('salesperson', 'Salesperson'), ('marketing', 'Marketing'), ('read_only', 'Read-only')], max_length=32, verbose_name='role')),
-                ('scope', models.CharField(blank=True, choices=[('company', 'Whole company'), ('team', 'My teams'), ('own', 'My own records')], max_length=16, verbose_name='record scope')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='users.company')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("administrator", "Administrator"),
+                            ("sales_manager", "Sales manager"),
+                            ("salesperson", "Salesperson"),
+                            ("marketing", "Marketing"),
+                            ("read_only", "Read-only"),
+                        ],
+                        max_length=32,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("company", "Whole company"),
+                            ("team", "My teams"),
+                            ("own", "My own records"),
+                        ],
+                        max_length=16,
+                        verbose_name="record scope",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="users.company",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'membership',
-                'verbose_name_plural': 'memberships',
+                "verbose_name": "membership",
+                "verbose_name_plural": "memberships",
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('name_key', models.CharField(editable=False, max_length=120)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created on')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated on')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.company', verbose_name='company')),
-                ('leader', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='led_teams', to=settings.AUTH_USER_MODEL, verbose_name='leader')),
-                ('members', models.ManyToManyField(blank=True, related_name='teams', to=settings.AUTH_USER_MODEL, verbose_name='members')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("name_key", models.CharField(editable=False, max_length=120)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created on")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated on")),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="users.company",
+                        verbose_name="company",
+                    ),
+                ),
+                (
+                    "leader",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="led_teams",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="leader",
+                    ),
+                ),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="teams",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="members",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'team',
-                'verbose_name_plural': 'teams',
-                'ordering': ['name_key', 'id'],
-                'abstract': False,
+                "verbose_name": "team",
+                "verbose_name_plural": "teams",
+                "ordering": ["name_key", "id"],
+                "abstract": False,
             },
         ),
         migrations.AddField(
-            model_name='user',
-            name='active_team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='users.team', verbose_name='active team'),
+            model_name="user",
+            name="active_team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="users.team",
+                verbose_name="active team",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='agency',
-            constraint=models.UniqueConstraint(models.F('company'), models.F('name_key'), name='users_agency_name_unique'),
+            model_name="agency",
+            constraint=models.UniqueConstraint(
+                models.F("company"), models.F("name_key"), name="users_agency_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(models.F('user'), models.F('company'), name='membership_user_company_unique'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                models.F("user"), models.F("company"), name="membership_user_company_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='team',
-            constraint=models.UniqueConstraint(models.F('company'), models.F('name_key'), name='users_team_name_unique'),
+            model_name="team",
+            constraint=models.UniqueConstraint(
+                models.F("company"), models.F("name_key"), name="users_team_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('email'), condition=models.Q(('email', ''), _negated=True), name='user_email_ci_unique'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("email"),
+                condition=models.Q(("email", ""), _negated=True),
+                name="user_email_ci_unique",
+            ),
         ),
     ]

@@ -32,9 +32,7 @@ class Command(BaseCommand):
             if user is None:
                 if not options["email"]:
                     raise CommandError("--email is required to create a new administrator.")
-                password = (
-                    input() if options["password_stdin"] else getpass.getpass("Password: ")
-                )
+                password = input() if options["password_stdin"] else getpass.getpass("Password: ")
                 if len(password) < 10:
                     raise CommandError("Choose a password of at least 10 characters.")
                 user = User.objects.create_user(
