@@ -11,8 +11,13 @@ def personas(db) -> Personas:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_settings(settings, tmp_path):
-    """Each test gets its own cache and in-process mail outbox unless it asks otherwise."""
+def _isolated_settings(request, settings, tmp_path):
+    """Each test gets its own cache and in-process mail outbox unless it asks otherwise.
+
+    Passwords hash with MD5 for speed, except in tests marked ``real_password_hashing``.
+    """
+    if request.node.get_closest_marker("real_password_hashing") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.STORAGES = {

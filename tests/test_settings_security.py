@@ -100,6 +100,7 @@ def test_templates_hold_no_inline_script_or_style():
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.real_password_hashing
 def test_passwords_are_hashed_with_argon2(db):
     user = User.objects.create_user(username="hashed", password="Long-enough-pass-2026")
     assert user.password.startswith("argon2")

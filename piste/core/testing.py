@@ -56,6 +56,14 @@ class Personas:
         }
 
 
+def en_client(user: User | None = None) -> Client:
+    """A browser asking for English, so that messages read the same whatever the catalogs."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
 def make_company(name: str) -> Company:
     company = Company.objects.create(name=name)
     CrmSettings.objects.create(company=company)

@@ -24,11 +24,6 @@ from piste.core.testing import make_company
 from piste.users.models import Company, Membership, Team, User
 
 
-@pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def fresh(user: User) -> User:
     """The user as a new request would load it: no cached actor."""
     return User.objects.get(pk=user.pk)

@@ -13,6 +13,7 @@ from piste.core.access import actor_for
 from piste.core.models import Activity, Tag
 from piste.core.referentials import REGISTRY, Referential
 from piste.core.services import MAX_NAMES_IMPORT_BYTES
+from piste.core.testing import en_client
 from piste.partners.models import IndustrySector
 from piste.users.models import CrmSettings, Membership, Team, User
 
@@ -20,19 +21,6 @@ SLUGS = sorted(REGISTRY)
 A_NAME = "Réservé Durand"
 B_NAME = "Réservé Lemoine"
 SAME_COMPANY = ["manager", "salesperson", "teammate", "outsider", "marketing", "reader"]
-
-
-@pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def en_client(user: User | None = None) -> Client:
-    """A browser asking for English, so that messages read the same whatever the catalogs."""
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def form_data(referential: Referential, name: str, **extra: str) -> dict[str, str]:

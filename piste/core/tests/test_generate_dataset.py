@@ -11,11 +11,6 @@ from piste.partners.models import IndustrySector
 from piste.users.models import Company, User
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _generate(*args: str) -> str:
     out = StringIO()
     call_command("generate_dataset", *args, stdout=out)

@@ -10,11 +10,6 @@ from piste.core.timeline import TIMELINE_PAGE_SIZE, activity_record, timeline_fo
 from piste.partners.models import IndustrySector
 
 
-@pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def tag(personas):
     return Tag.objects.create(company=personas.company, name="Client")

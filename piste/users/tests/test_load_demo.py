@@ -12,18 +12,12 @@ from piste.users.management.commands.load_demo import DEMO_PASSWORD, DEMO_USERS
 from piste.users.models import Company, CrmSettings, Membership, Team, User
 
 
-@pytest.fixture
-def fast_hashing(settings):
-    # Argon2 costs tens of milliseconds per password: the demo users need seven hashes.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _counts() -> dict[str, int]:
     models = [Company, CrmSettings, User, Membership, Team, Tag, LostReason, Activity]
     return {model.__name__: model.objects.count() for model in models}
 
 
-def test_demo_loads_two_companies_and_one_user_per_role(db, fast_hashing):
+def test_demo_loads_two_companies_and_one_user_per_role(db):
     out = StringIO()
     call_command("load_demo", stdout=out)
 
@@ -38,7 +32,7 @@ def test_demo_loads_two_companies_and_one_user_per_role(db, fast_hashing):
     assert DEMO_PASSWORD in out.getvalue()
 
 
-def test_every_demo_user_signs_in_with_the_demo_password(db, fast_hashing):
+def test_every_demo_user_signs_in_with_the_demo_password(db):
     call_command("load_demo", stdout=StringIO())
     for demo in DEMO_USERS:
         client = Client()
@@ -47,14 +41,14 @@ def test_every_demo_user_signs_in_with_the_demo_password(db, fast_hashing):
         assert client.get("/").status_code == 200, demo.username
 
 
-def test_if_empty_leaves_loaded_data_unchanged(db, fast_hashing):
+def test_if_empty_leaves_loaded_data_unchanged(db):
     call_command("load_demo", stdout=StringIO())
     before = _counts()
     call_command("load_demo", "--if-empty", stdout=StringIO())
     assert _counts() == before
 
 
-def test_loading_into_a_database_with_data_is_refused(db, fast_hashing):
+def test_loading_into_a_database_with_data_is_refused(db):
     call_command("load_demo", stdout=StringIO())
     before = _counts()
     with pytest.raises(CommandError):
@@ -62,7 +56,7 @@ def test_loading_into_a_database_with_data_is_refused(db, fast_hashing):
     assert _counts() == before
 
 
-def test_demo_sign_ins_prints_nothing_without_demo_users(db, fast_hashing):
+def test_demo_sign_ins_prints_nothing_without_demo_users(db):
     out = StringIO()
     call_command("demo_sign_ins", stdout=out)
     assert out.getvalue() == ""

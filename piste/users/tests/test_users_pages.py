@@ -19,25 +19,12 @@ from django.utils.html import escape
 from piste.core.access import actor_for
 from piste.core.models import Activity, Tag
 from piste.core.rights import Role, Scope
-from piste.core.testing import PASSWORD
+from piste.core.testing import PASSWORD, en_client
 from piste.users.forms import SignInForm
 from piste.users.models import Company, CrmSettings, Membership, Team, User
 
 NEW_PASSWORD = "Autre-secret-2026!"
 LINK = re.compile(r"https?://testserver(/password/reset/[0-9A-Za-z_\-]+/[0-9A-Za-z\-]+/)")
-
-
-@pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def en_client(user: User | None = None) -> Client:
-    """A browser asking for English, so that messages read the same whatever the catalogs."""
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def sign_in(client: Client, username: str, password: str = PASSWORD, **extra: str):
