@@ -1,8 +1,12 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
 from piste.core import views as core_views
 from piste.users.urls import auth_urlpatterns
+
+# The technical admin site signs in through Piste's own (throttled) sign-in page.
+admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", core_views.home, name="home"),

@@ -62,6 +62,19 @@ def companies_for_user(user: User) -> QuerySet[Company]:
     )
 
 
+def companies_administered_by(user: Any) -> QuerySet[Company]:
+    """Companies whose settings and users the user may manage: those they administer."""
+    from piste.users.models import Company
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Company.objects.none()
+    return Company.objects.filter(
+        memberships__user=user,
+        memberships__is_active=True,
+        memberships__role=Role.ADMINISTRATOR,
+    ).order_by("name_key")
+
+
 def actor_for(user: Any) -> Actor | None:
     """The user's actor in their active company (falling back to their first granted company)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -76,8 +89,13 @@ def actor_for(user: Any) -> Actor | None:
         (m for m in memberships if m.company_id == user.active_company_id), memberships[0]
     )
     spec = ROLES[Role(membership.role)]
+    from piste.users.models import Team
+
+    # A leader works for their team even when not listed among its members.
     team_ids = frozenset(
-        user.teams.filter(company_id=membership.company_id).values_list("id", flat=True)
+        Team.objects.filter(Q(members=user) | Q(leader=user), company_id=membership.company_id)
+        .values_list("id", flat=True)
+        .distinct()
     )
     actor = Actor(
         user=user,
@@ -154,7 +172,10 @@ def records_for_user(
     from piste.users.models import Team
 
     teammates = Team.members.through.objects.filter(team_id__in=actor.team_ids).values("user_id")
-    visible = mine | Q(**{f"{owner_field}_id__in": teammates})
+    leaders = Team.objects.filter(id__in=actor.team_ids, leader__isnull=False).values("leader_id")
+    visible = (
+        mine | Q(**{f"{owner_field}_id__in": teammates}) | Q(**{f"{owner_field}_id__in": leaders})
+    )
     if team_field:
         visible |= Q(**{f"{team_field}_id__in": actor.team_ids})
     return queryset.filter(visible)

@@ -3,7 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 from django.utils.translation import gettext_lazy as _
 
 from piste.core.rights import Role, Scope
@@ -54,6 +59,24 @@ class SignInForm(BootstrapMixin, AuthenticationForm):
             raise
         throttle.reset(self.request, username)
         return cleaned
+
+
+class StyledPasswordChangeForm(BootstrapMixin, PasswordChangeForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+class StyledSetPasswordForm(BootstrapMixin, SetPasswordForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+class StyledPasswordResetForm(BootstrapMixin, PasswordResetForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._style()
 
 
 class ProfileForm(BootstrapMixin, forms.ModelForm):

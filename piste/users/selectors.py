@@ -50,11 +50,3 @@ def memberships_page(
         ),
     )
     return page
-
-
-def companies_administered_by(user):
-    from piste.core.rights import Role
-
-    return Company.objects.filter(
-        memberships__user=user, memberships__is_active=True, memberships__role=Role.ADMINISTRATOR
-    ).order_by("name_key")

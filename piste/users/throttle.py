@@ -39,3 +39,23 @@ def record_failure(request: HttpRequest, username: str) -> None:
 
 def reset(request: HttpRequest, username: str) -> None:
     cache.delete(_keys(request, username)[0])
+
+
+def allow(request: HttpRequest, action: str, subject: str, *, limit: int, window: int) -> bool:
+    """Count one attempt at ``action`` for ``subject`` and for the address; False past ``limit``.
+
+    For actions that cost something on every try (a password-reset mail), whatever the outcome.
+    """
+    ip = request.META.get("REMOTE_ADDR", "")
+    digest = hashlib.sha256(fold(subject).encode()).hexdigest()[:32]
+    allowed = True
+    for key, cap in ((f"{action}:subject:{digest}", limit), (f"{action}:ip:{ip}", limit * 4)):
+        if cache.add(key, 1, timeout=window):
+            continue
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=window)
+            count = 1
+        allowed = allowed and count <= cap
+    return allowed

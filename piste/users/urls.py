@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from piste.users import views
-from piste.users.forms import SignInForm
+from piste.users.forms import SignInForm, StyledPasswordChangeForm, StyledSetPasswordForm
 
 app_name = "users"
 
@@ -14,6 +14,7 @@ urlpatterns = [
         "profile/password/",
         auth_views.PasswordChangeView.as_view(
             template_name="registration/password_change.html",
+            form_class=StyledPasswordChangeForm,
             success_url=reverse_lazy("users:password_change_done"),
         ),
         name="password_change",
@@ -38,16 +39,7 @@ auth_urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "password/reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="registration/password_reset.html",
-            email_template_name="registration/password_reset_email.txt",
-            subject_template_name="registration/password_reset_subject.txt",
-            success_url=reverse_lazy("password_reset_done"),
-        ),
-        name="password_reset",
-    ),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(
@@ -59,6 +51,7 @@ auth_urlpatterns = [
         "password/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
             template_name="registration/password_reset_confirm.html",
+            form_class=StyledSetPasswordForm,
             success_url=reverse_lazy("password_reset_complete"),
         ),
         name="password_reset_confirm",

@@ -2,32 +2,64 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from piste.core.access import (
+    companies_administered_by,
     forget_actor,
     get_or_404,
+    in_company,
     require_actor,
     right_required,
 )
 from piste.core.forms import posted
 from piste.core.rights import Right
 from piste.core.timeline import timeline_for
-from piste.users import selectors, services
+from piste.users import selectors, services, throttle
 from piste.users.forms import (
     CompanyForm,
     CrmSettingsForm,
     InviteForm,
     MembershipForm,
     ProfileForm,
+    StyledPasswordResetForm,
 )
 from piste.users.models import Membership, Team
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Password reset by mail, limited per address and per client: every try may send a mail."""
+
+    template_name = "registration/password_reset.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    form_class = StyledPasswordResetForm
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form: StyledPasswordResetForm) -> HttpResponse:
+        window = settings.PASSWORD_RESET_WINDOW_SECONDS
+        if not throttle.allow(
+            self.request,
+            "password-reset",
+            form.cleaned_data["email"],
+            limit=settings.PASSWORD_RESET_LIMIT,
+            window=window,
+        ):
+            form.add_error(
+                None,
+                _("Too many reset requests. Wait %(minutes)d minutes and try again.")
+                % {"minutes": max(1, window // 60)},
+            )
+            return self.form_invalid(form)
+        return super().form_valid(form)
 
 
 def _next_url(request: HttpRequest, fallback: str = "/") -> str:
@@ -149,9 +181,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_edit(request: HttpRequest, pk: str) -> HttpResponse:
     actor = require_actor(request.user)
-    membership = get_or_404(
-        Membership.objects.filter(company_id=actor.company.pk).select_related("user"), pk
-    )
+    membership = get_or_404(in_company(request.user, Membership.objects.select_related("user")), pk)
     teams = Team.objects.filter(company_id=actor.company.pk, members=membership.user)
     form = MembershipForm(
         posted(request),
@@ -192,7 +222,7 @@ def user_edit(request: HttpRequest, pk: str) -> HttpResponse:
 @login_required
 @right_required(Right.MANAGE_USERS)
 def company_list(request: HttpRequest) -> HttpResponse:
-    companies = selectors.companies_administered_by(request.user)
+    companies = companies_administered_by(request.user)
     return render(request, "users/company_list.html", {"companies": companies})
 
 
@@ -220,7 +250,7 @@ def company_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def company_edit(request: HttpRequest, pk: str) -> HttpResponse:
     actor = require_actor(request.user)
-    company = get_or_404(selectors.companies_administered_by(request.user), pk)
+    company = get_or_404(companies_administered_by(request.user), pk)
     form = CompanyForm(posted(request), instance=company)
     if request.method == "POST" and form.is_valid():
         try:
