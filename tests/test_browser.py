@@ -11,8 +11,12 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:  # the real names for annotations; at run time the module may be missing
+    from playwright.sync_api import Browser, ConsoleMessage, Page, Response
 
 from piste.core.models import Tag
 from piste.core.rights import Role
@@ -42,7 +46,7 @@ expect = sync_api.expect
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
+def browser() -> Iterator[Browser]:
     # Playwright's sync API keeps an event loop in this thread; Django refuses database access
     # from a thread with a running loop unless told that this is safe, which it is here: the
     # tests' own queries never run inside the loop. Set for as long as Playwright runs.
@@ -69,37 +73,36 @@ class Console:
     """Everything the page reports as wrong: console errors (CSP violations among them),
     uncaught exceptions and failed requests."""
 
-    def __init__(self, page: sync_api.Page) -> None:
+    def __init__(self, page: Page) -> None:
         self.errors: list[str] = []
         page.on("console", self._on_console)
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
         page.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url}"))
-        page.on(
-            "response",
-            lambda resp: (
-                resp.status >= 400 and self.errors.append(f"HTTP {resp.status}: {resp.url}")
-            ),
-        )
+        page.on("response", self._on_response)
 
-    def _on_console(self, message: sync_api.ConsoleMessage) -> None:
+    def _on_response(self, response: Response) -> None:
+        if response.status >= 400:
+            self.errors.append(f"HTTP {response.status}: {response.url}")
+
+    def _on_console(self, message: ConsoleMessage) -> None:
         if message.type in {"error", "warning"}:
             self.errors.append(f"console {message.type}: {message.text} at {message.location}")
 
 
-def _page(browser: sync_api.Browser, **context_args) -> tuple[sync_api.Page, Console]:
+def _page(browser: Browser, **context_args) -> tuple[Page, Console]:
     context = browser.new_context(locale="fr-FR", **context_args)
     context.set_default_timeout(10_000)
     page = context.new_page()
     return page, Console(page)
 
 
-def _screenshot(page: sync_api.Page, name: str) -> None:
+def _screenshot(page: Page, name: str) -> None:
     folder = os.environ.get("PISTE_SCREENSHOT_DIR")
     if folder:
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
-def _sign_in(page: sync_api.Page, base_url: str, user: User) -> None:
+def _sign_in(page: Page, base_url: str, user: User) -> None:
     page.goto(f"{base_url}/login/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)

@@ -27,7 +27,7 @@ REDIS_TEST_URL = os.environ.get("PISTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/
 def _consume(huey: Huey) -> Iterator[Consumer]:
     consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=False)
     # The consumer's signal handlers belong to a consumer process, not to the test runner.
-    consumer._set_signal_handlers = lambda: None  # type: ignore[method-assign]
+    consumer._set_signal_handlers = lambda: None
     consumer.start()
     try:
         yield consumer

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from piste.users.models import Company, Membership, User
 
 M = TypeVar("M", bound=Model)
+# Any queryset, rows as models or as values()/values_list() rows.
+QS = TypeVar("QS", bound=QuerySet[Any, Any])
 _CACHE_ATTR = "_piste_actor"
 
 
@@ -136,7 +138,7 @@ def require_right(user: Any, right: Right) -> Actor:
     return actor
 
 
-def in_company(user: Any, queryset: QuerySet[M]) -> QuerySet[M]:
+def in_company(user: Any, queryset: QS) -> QS:
     """Rows of the user's active company: referentials and other company-wide lists."""
     actor = actor_for(user)
     if actor is None:
@@ -185,7 +187,9 @@ def get_or_404(queryset: QuerySet[M], pk: Any) -> M:
     """One row of an access-filtered queryset, or 404 (also for malformed ids)."""
     try:
         return queryset.get(pk=int(pk))
-    except (ValueError, TypeError, OverflowError, queryset.model.DoesNotExist) as exc:
+    # ObjectDoesNotExist, the base of every model's DoesNotExist: only concrete models have
+    # their own, so the type checker knows none on a generic model.
+    except (ValueError, TypeError, OverflowError, ObjectDoesNotExist) as exc:
         raise Http404 from exc
 
 

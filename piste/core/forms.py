@@ -38,7 +38,8 @@ class ReferentialForm(forms.ModelForm):
         for name, field in self.fields.items():
             model_field = self._meta.model._meta.get_field(name)
             related = getattr(model_field, "related_model", None)
-            if related is None:
+            # A relation's form field is a ModelChoiceField (ModelMultipleChoiceField included).
+            if related is None or not isinstance(field, forms.ModelChoiceField):
                 continue
             if related is get_user_model() or f"{related._meta.app_label}.{related.__name__}" == (
                 settings.AUTH_USER_MODEL

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -30,6 +30,11 @@ class NamedReferential(CompanyOwned):
     name_key = models.CharField(max_length=120, editable=False)
     created_at = models.DateTimeField(_("created on"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated on"), auto_now=True)
+
+    # A type only, no manager: Django gives every concrete subclass its `objects`, but
+    # django-stubs adds none to an abstract model, and the generic config code works on
+    # type[NamedReferential].
+    objects: ClassVar[models.Manager[Self]]
 
     class Meta:
         abstract = True

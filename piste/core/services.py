@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -13,6 +13,8 @@ from piste.core.access import Actor
 from piste.core.models import Activity, NamedReferential
 from piste.core.text import fold
 from piste.core.timeline import activity_record, diff_fields, snapshot
+
+R = TypeVar("R", bound=NamedReferential)
 
 
 def referential_check_unique_name(
@@ -77,9 +79,7 @@ def _set_many(obj: models.Model, many: dict[str, Any], actor: Actor) -> list[dic
 
 
 @transaction.atomic
-def referential_create(
-    *, actor: Actor, model: type[NamedReferential], data: dict[str, Any]
-) -> NamedReferential:
+def referential_create(*, actor: Actor, model: type[R], data: dict[str, Any]) -> R:
     plain, many = _split(model, data)
     obj = model(company=actor.company, **plain)
     _validate(obj)
@@ -94,9 +94,7 @@ def referential_create(
 
 
 @transaction.atomic
-def referential_update(
-    *, actor: Actor, obj: NamedReferential, data: dict[str, Any]
-) -> NamedReferential:
+def referential_update(*, actor: Actor, obj: R, data: dict[str, Any]) -> R:
     if obj.company_id != actor.company.pk:
         raise ValidationError(_("This record belongs to another company."))
     plain, many = _split(type(obj), data)

@@ -73,6 +73,8 @@ def timeline_for(
 
 def field_label(model: type[models.Model], name: str) -> str:
     try:
-        return str(model._meta.get_field(name).verbose_name)
+        field = model._meta.get_field(name)
+        # A reverse relation has no verbose name.
+        return str(field.verbose_name) if isinstance(field, models.Field) else name
     except Exception:
         return name

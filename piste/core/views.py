@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from piste.core import selectors, services
 from piste.core.access import get_or_404, in_company, require_actor, right_required
 from piste.core.forms import CsvUploadForm, posted, referential_form_class
+from piste.core.http import AuthedHttpRequest
+from piste.core.models import NamedReferential
 from piste.core.referentials import REGISTRY, Referential, referentials_for
 from piste.core.rights import Right
 from piste.core.tasks import queue_heartbeat_last
@@ -25,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedHttpRequest) -> HttpResponse:
     actor = require_actor(request.user)
     return render(request, "core/home.html", {"actor": actor})
 
@@ -66,7 +68,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @right_required(Right.MANAGE_CONFIGURATION)
-def config_home(request: HttpRequest) -> HttpResponse:
+def config_home(request: AuthedHttpRequest) -> HttpResponse:
     actor = require_actor(request.user)
     return render(
         request,
@@ -78,7 +80,7 @@ def config_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _referential(request: HttpRequest, slug: str) -> Referential:
+def _referential(request: AuthedHttpRequest, slug: str) -> Referential:
     actor = require_actor(request.user)
     referential = REGISTRY.get(slug)
     if referential is None or not referential.visible(actor):
@@ -89,7 +91,7 @@ def _referential(request: HttpRequest, slug: str) -> Referential:
 @login_required
 @right_required(Right.MANAGE_CONFIGURATION)
 @require_GET
-def referential_list(request: HttpRequest, slug: str) -> HttpResponse:
+def referential_list(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     referential = _referential(request, slug)
     q = request.GET.get("q", "")[:100]
     sort = request.GET.get("sort")
@@ -116,7 +118,7 @@ def referential_list(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @right_required(Right.MANAGE_CONFIGURATION)
 @require_http_methods(["GET", "POST"])
-def referential_create(request: HttpRequest, slug: str) -> HttpResponse:
+def referential_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     actor = require_actor(request.user)
     referential = _referential(request, slug)
     form_class = referential_form_class(referential)
@@ -139,7 +141,7 @@ def referential_create(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @right_required(Right.MANAGE_CONFIGURATION)
 @require_http_methods(["GET", "POST"])
-def referential_edit(request: HttpRequest, slug: str, pk: str) -> HttpResponse:
+def referential_edit(request: AuthedHttpRequest, slug: str, pk: str) -> HttpResponse:
     actor = require_actor(request.user)
     referential = _referential(request, slug)
     obj = get_or_404(in_company(request.user, referential.model.objects.all()), pk)
@@ -170,7 +172,7 @@ def referential_edit(request: HttpRequest, slug: str, pk: str) -> HttpResponse:
     )
 
 
-def _timeline_partial(request: HttpRequest, obj) -> HttpResponse:
+def _timeline_partial(request: AuthedHttpRequest, obj: NamedReferential) -> HttpResponse:
     try:
         before = int(request.GET["before"])
     except (TypeError, ValueError):
@@ -186,7 +188,7 @@ def _timeline_partial(request: HttpRequest, obj) -> HttpResponse:
 @login_required
 @right_required(Right.MANAGE_CONFIGURATION)
 @require_POST
-def referential_delete(request: HttpRequest, slug: str, pk: str) -> HttpResponse:
+def referential_delete(request: AuthedHttpRequest, slug: str, pk: str) -> HttpResponse:
     actor = require_actor(request.user)
     referential = _referential(request, slug)
     obj = get_or_404(in_company(request.user, referential.model.objects.all()), pk)
@@ -203,7 +205,7 @@ def referential_delete(request: HttpRequest, slug: str, pk: str) -> HttpResponse
 @login_required
 @right_required(Right.MANAGE_CONFIGURATION)
 @require_http_methods(["GET", "POST"])
-def referential_import(request: HttpRequest, slug: str) -> HttpResponse:
+def referential_import(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     actor = require_actor(request.user)
     referential = _referential(request, slug)
     if not referential.csv_import:

@@ -14,7 +14,7 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),  # typed optional on ModelAdmin; UserAdmin sets it
         (_("Piste"), {"fields": ("language", "active_company", "active_team", "active_agency")}),
     )
 

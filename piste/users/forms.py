@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import (
@@ -20,8 +20,10 @@ SCOPE_CHOICES = [("", _("The role's scope")), *Scope.choices]
 
 
 class BootstrapMixin:
+    fields: dict[str, forms.Field]  # the form's, which this mixin styles
+
     def _style(self) -> None:
-        for field in self.fields.values():  # type: ignore[attr-defined]
+        for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
@@ -46,7 +48,10 @@ class SignInForm(BootstrapMixin, AuthenticationForm):
         from django.conf import settings
 
         username = self.data.get("username", "")
-        if throttle.is_locked(self.request, username):
+        request = self.request
+        # LoginView always passes the request; the throttle counts per client address.
+        assert request is not None
+        if throttle.is_locked(request, username):
             raise forms.ValidationError(
                 self.error_messages["locked"],
                 code="locked",
@@ -55,9 +60,9 @@ class SignInForm(BootstrapMixin, AuthenticationForm):
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            throttle.record_failure(self.request, username)
+            throttle.record_failure(request, username)
             raise
-        throttle.reset(self.request, username)
+        throttle.reset(request, username)
         return cleaned
 
 
@@ -96,14 +101,26 @@ class ProfileForm(BootstrapMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         user: User = self.instance
         self.fields["email"].required = True
-        self.fields["active_company"].queryset = Company.objects.filter(
+        active_company = cast(forms.ModelChoiceField, self.fields["active_company"])
+        active_company.queryset = Company.objects.filter(
             memberships__user=user, memberships__is_active=True
         )
-        self.fields["active_company"].required = True
-        self.fields["active_team"].queryset = Team.objects.filter(company_id=user.active_company_id)
+        active_company.required = True
+        # Without an active company there are no teams or agencies to pick (company_id=None
+        # would match no row either).
+        company_id = user.active_company_id
+        active_team = cast(forms.ModelChoiceField, self.fields["active_team"])
+        active_team.queryset = (
+            Team.objects.filter(company_id=company_id)
+            if company_id is not None
+            else Team.objects.none()
+        )
         if agencies_enabled:
-            self.fields["active_agency"].queryset = Agency.objects.filter(
-                company_id=user.active_company_id
+            active_agency = cast(forms.ModelChoiceField, self.fields["active_agency"])
+            active_agency.queryset = (
+                Agency.objects.filter(company_id=company_id)
+                if company_id is not None
+                else Agency.objects.none()
             )
         else:
             del self.fields["active_agency"]
@@ -130,7 +147,8 @@ class InviteForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args: Any, company_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["teams"].queryset = Team.objects.filter(company_id=company_id)
+        teams = cast(forms.ModelMultipleChoiceField, self.fields["teams"])
+        teams.queryset = Team.objects.filter(company_id=company_id)
         self._style()
 
 
@@ -148,7 +166,8 @@ class MembershipForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args: Any, company_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["teams"].queryset = Team.objects.filter(company_id=company_id)
+        teams = cast(forms.ModelMultipleChoiceField, self.fields["teams"])
+        teams.queryset = Team.objects.filter(company_id=company_id)
         self._style()
 
 

@@ -21,6 +21,7 @@ from piste.core.access import (
     right_required,
 )
 from piste.core.forms import posted
+from piste.core.http import AuthedHttpRequest
 from piste.core.rights import Right
 from piste.core.timeline import timeline_for
 from piste.users import selectors, services, throttle
@@ -73,7 +74,7 @@ def _next_url(request: HttpRequest, fallback: str = "/") -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthedHttpRequest) -> HttpResponse:
     actor = require_actor(request.user)
     agencies = selectors.crm_settings_of(actor.company).agencies_enabled
     form = ProfileForm(posted(request), instance=request.user, agencies_enabled=agencies)
@@ -102,7 +103,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def switch_company(request: HttpRequest) -> HttpResponse:
+def switch_company(request: AuthedHttpRequest) -> HttpResponse:
     try:
         company = services.user_switch_company(
             user=request.user, company_id=int(request.POST.get("company", ""))
@@ -139,7 +140,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @right_required(Right.MANAGE_USERS)
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthedHttpRequest) -> HttpResponse:
     actor = require_actor(request.user)
     q = request.GET.get("q", "")[:100]
     sort = request.GET.get("sort") or "username"
@@ -152,7 +153,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @right_required(Right.MANAGE_USERS)
 @require_http_methods(["GET", "POST"])
-def user_invite(request: HttpRequest) -> HttpResponse:
+def user_invite(request: AuthedHttpRequest) -> HttpResponse:
     actor = require_actor(request.user)
     form = InviteForm(posted(request), company_id=actor.company.pk)
     if request.method == "POST" and form.is_valid():
@@ -179,7 +180,7 @@ def user_invite(request: HttpRequest) -> HttpResponse:
 @login_required
 @right_required(Right.MANAGE_USERS)
 @require_http_methods(["GET", "POST"])
-def user_edit(request: HttpRequest, pk: str) -> HttpResponse:
+def user_edit(request: AuthedHttpRequest, pk: str) -> HttpResponse:
     actor = require_actor(request.user)
     membership = get_or_404(in_company(request.user, Membership.objects.select_related("user")), pk)
     teams = Team.objects.filter(company_id=actor.company.pk, members=membership.user)
@@ -221,7 +222,7 @@ def user_edit(request: HttpRequest, pk: str) -> HttpResponse:
 
 @login_required
 @right_required(Right.MANAGE_USERS)
-def company_list(request: HttpRequest) -> HttpResponse:
+def company_list(request: AuthedHttpRequest) -> HttpResponse:
     companies = companies_administered_by(request.user)
     return render(request, "users/company_list.html", {"companies": companies})
 
@@ -229,7 +230,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @right_required(Right.MANAGE_USERS)
 @require_http_methods(["GET", "POST"])
-def company_create(request: HttpRequest) -> HttpResponse:
+def company_create(request: AuthedHttpRequest) -> HttpResponse:
     form = CompanyForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -248,7 +249,7 @@ def company_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @right_required(Right.MANAGE_USERS)
 @require_http_methods(["GET", "POST"])
-def company_edit(request: HttpRequest, pk: str) -> HttpResponse:
+def company_edit(request: AuthedHttpRequest, pk: str) -> HttpResponse:
     actor = require_actor(request.user)
     company = get_or_404(companies_administered_by(request.user), pk)
     form = CompanyForm(posted(request), instance=company)
@@ -274,7 +275,7 @@ def company_edit(request: HttpRequest, pk: str) -> HttpResponse:
 @login_required
 @right_required(Right.MANAGE_CONFIGURATION)
 @require_http_methods(["GET", "POST"])
-def crm_settings(request: HttpRequest) -> HttpResponse:
+def crm_settings(request: AuthedHttpRequest) -> HttpResponse:
     actor = require_actor(request.user)
     crm = selectors.crm_settings_of(actor.company)
     form = CrmSettingsForm(posted(request), instance=crm)

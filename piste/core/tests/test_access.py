@@ -70,7 +70,9 @@ def test_own_scope_with_nothing_owned_sees_nothing(personas, teams):
 def test_team_scope_sees_records_of_teammates(personas, teams):
     # The salesperson is in North with the manager and the teammate: North (manager) and
     # West (teammate) are theirs to see; East (outsider, South) is not.
-    assert actor_for(fresh(personas.salesperson)).scope == Scope.TEAM
+    actor = actor_for(fresh(personas.salesperson))
+    assert actor is not None
+    assert actor.scope == Scope.TEAM
     assert visible_teams(personas.salesperson) == {"Nord", "Ouest"}
     assert visible_teams(personas.teammate) == {"Nord", "Ouest"}
 
@@ -81,7 +83,9 @@ def test_team_scope_of_other_team_sees_only_its_team(personas, teams):
 
 def test_team_scope_without_team_falls_back_to_own_records(personas, teams):
     Team.members.through.objects.filter(user_id=personas.salesperson.pk).delete()
-    assert actor_for(fresh(personas.salesperson)).team_ids == frozenset()
+    actor = actor_for(fresh(personas.salesperson))
+    assert actor is not None
+    assert actor.team_ids == frozenset()
     assert visible_teams(personas.salesperson) == set()  # leads no team, has no teammates
     Team.objects.create(company=personas.company, name="Solo", leader=personas.salesperson)
     assert visible_teams(personas.salesperson) == {"Solo"}
@@ -129,6 +133,7 @@ def test_actor_is_the_active_company(personas):
     user.active_company = personas.other_company
     user.save(update_fields=["active_company"])
     actor = actor_for(fresh(user))
+    assert actor is not None
     assert actor.company == personas.other_company
     assert actor.role == Role.READ_ONLY
     assert {c.pk for c in actor.companies} == {personas.company.pk, personas.other_company.pk}
@@ -139,6 +144,7 @@ def test_actor_falls_back_when_active_company_is_not_granted(personas):
     user.active_company = personas.other_company  # no membership there
     user.save(update_fields=["active_company"])
     actor = actor_for(fresh(user))
+    assert actor is not None
     assert actor.company == personas.company
     assert actor.companies == (personas.company,)
 
@@ -154,6 +160,7 @@ def test_actor_falls_back_when_active_membership_is_inactive(personas):
     user.active_company = personas.other_company
     user.save(update_fields=["active_company"])
     actor = actor_for(fresh(user))
+    assert actor is not None
     assert actor.company == personas.company
     assert actor.role == Role.SALES_MANAGER
     assert not has_right(fresh(user), Right.MANAGE_USERS)
@@ -163,7 +170,9 @@ def test_actor_falls_back_to_first_granted_company_when_none_active(personas):
     b_only = fresh(personas.other)
     b_only.active_company = None
     b_only.save(update_fields=["active_company"])
-    assert actor_for(fresh(b_only)).company == personas.other_company
+    actor = actor_for(fresh(b_only))
+    assert actor is not None
+    assert actor.company == personas.other_company
 
 
 def test_no_actor_without_membership(db):
@@ -195,7 +204,9 @@ def test_no_actor_for_anonymous_user(db):
 def test_actor_team_ids_are_teams_of_the_active_company_only(personas):
     b_team = Team.objects.create(company=personas.other_company, name="B team")
     b_team.members.add(personas.salesperson)
-    assert actor_for(fresh(personas.salesperson)).team_ids == {personas.north.pk}
+    actor = actor_for(fresh(personas.salesperson))
+    assert actor is not None
+    assert actor.team_ids == {personas.north.pk}
 
 
 def test_actor_is_cached_until_forgotten(personas):
@@ -204,12 +215,16 @@ def test_actor_is_cached_until_forgotten(personas):
     Membership.objects.filter(user=user).update(role=Role.READ_ONLY)
     assert actor_for(user) is first
     forget_actor(user)
-    assert actor_for(user).role == Role.READ_ONLY
+    actor = actor_for(user)
+    assert actor is not None
+    assert actor.role == Role.READ_ONLY
 
 
 def test_membership_scope_overrides_the_role_scope(personas):
     Membership.objects.filter(user=personas.administrator).update(scope=Scope.TEAM)
-    assert actor_for(fresh(personas.administrator)).scope == Scope.TEAM
+    actor = actor_for(fresh(personas.administrator))
+    assert actor is not None
+    assert actor.scope == Scope.TEAM
 
 
 # has_right / require_right against the declared matrix --------------------------------------

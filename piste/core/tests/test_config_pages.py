@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, models
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
@@ -28,6 +28,7 @@ def form_data(referential: Referential, name: str, **extra: str) -> dict[str, st
     data = {"name": name}
     for field_name in referential.fields:
         field = referential.model._meta.get_field(field_name)
+        assert isinstance(field, models.Field)  # editable fields, never a reverse relation
         if field.is_relation or field.blank or field.get_internal_type() == "BooleanField":
             continue
         data[field_name] = field.get_default() or "x"
@@ -322,7 +323,9 @@ def test_deleting_a_users_active_team_clears_it(personas):
     sales_client = personas.client(salesperson)
     assert sales_client.get("/").status_code == 200
     assert sales_client.get("/profile/").status_code == 200
-    assert actor_for(User.objects.get(pk=salesperson.pk)).team_ids == frozenset()
+    actor = actor_for(User.objects.get(pk=salesperson.pk))
+    assert actor is not None
+    assert actor.team_ids == frozenset()
 
 
 # Search, sort, pagination -------------------------------------------------------------------

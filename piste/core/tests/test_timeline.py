@@ -15,7 +15,7 @@ def tag(personas):
     return Tag.objects.create(company=personas.company, name="Client")
 
 
-def note(obj, n: int, actor=None) -> Activity:
+def note(obj, n: int | str, actor=None) -> Activity:
     return activity_record(obj=obj, verb=Activity.Verb.NOTE, actor=actor, data={"message": n})
 
 

@@ -43,7 +43,9 @@ def test_a_team_leader_who_is_not_a_member_works_with_the_team(personas):
 
     def visible_users(user: User) -> set[str]:
         fresh = User.objects.get(pk=user.pk)
-        assert actor_for(fresh).scope == Scope.TEAM
+        actor = actor_for(fresh)
+        assert actor is not None
+        assert actor.scope == Scope.TEAM
         rows = records_for_user(
             fresh,
             Membership.objects.all(),

@@ -92,7 +92,9 @@ class Command(BaseCommand):
         else:
             targets = [REGISTRY[entity].model]
 
-        existing = {m: m.objects.filter(company=company).count() for m in targets}
+        # _default_manager (`objects` on every target): what Django documents for code that
+        # handles any model.
+        existing = {m: m._default_manager.filter(company=company).count() for m in targets}
         if any(existing.values()) and not options["reset"]:
             found = ", ".join(
                 f"{n} {m._meta.verbose_name_plural}" for m, n in existing.items() if n
@@ -160,7 +162,7 @@ class Command(BaseCommand):
         return company, user
 
     def _delete_company_rows(self, model: type[models.Model], company: Company) -> int:
-        queryset = model.objects.filter(company=company)
+        queryset = model._default_manager.filter(company=company)
         if Collector(using=queryset.db).can_fast_delete(queryset):
             # Nothing cascades from these rows: one DELETE by company, no rows loaded in Python.
             with connection.cursor() as cursor:
@@ -213,10 +215,10 @@ def _insert(model: type[models.Model], rows: Iterator[Row]) -> None:
     for row in _chain(first, rows):
         batch.append(model(**row))
         if len(batch) >= BATCH_SIZE:
-            model.objects.bulk_create(batch)
+            model._default_manager.bulk_create(batch)
             batch.clear()
     if batch:
-        model.objects.bulk_create(batch)
+        model._default_manager.bulk_create(batch)
 
 
 def _chain(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
@@ -226,13 +228,20 @@ def _chain(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
 
 def _copy(model: type[models.Model], columns: Sequence[str], rows: Iterator[Row]) -> None:
     opts = model._meta
-    db_columns = [opts.get_field(c).column for c in columns]
+    db_columns = [_concrete_field(model, c).column for c in columns]
     json_columns = {c for c in columns if isinstance(opts.get_field(c), models.JSONField)}
     quote = connection.ops.quote_name
     sql = f"COPY {quote(opts.db_table)} ({', '.join(quote(c) for c in db_columns)}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row([json.dumps(row[c]) if c in json_columns else row[c] for c in columns])
+
+
+def _concrete_field(model: type[models.Model], name: str) -> models.Field:
+    field = model._meta.get_field(name)
+    # Rows name columns: concrete fields only, never a reverse relation.
+    assert isinstance(field, models.Field), name
+    return field
 
 
 def _tag_rows(company_id: int, count: int) -> Iterator[Row]:

@@ -8,10 +8,10 @@ trying Piste, never for production.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import IO, Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -139,7 +139,10 @@ def demo_users_present() -> list[DemoUser]:
 
 
 def print_sign_ins(
-    stdout: TextIO, *, url: str | None = None, users: list[DemoUser] | None = None
+    stdout: IO[str] | OutputWrapper,
+    *,
+    url: str | None = None,
+    users: list[DemoUser] | None = None,
 ) -> None:
     """The demo sign-ins table (URL, user name, role, password)."""
     users = list(DEMO_USERS) if users is None else users
