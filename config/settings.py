@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "piste.core",
     "piste.users",
+    "piste.geo",
     "piste.partners",
     "piste.leads",
 ]

@@ -112,6 +112,15 @@ class Activity(CompanyOwned):
         IMPORTED = "imported", _("imported")
         NOTE = "note", _("note")
 
+    # Empty for records shared by every company (countries, cities…).
+    company = models.ForeignKey(  # type: ignore[assignment]
+        "users.Company",
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
     object_id = models.BigIntegerField()
     verb = models.CharField(max_length=32, choices=Verb.choices)

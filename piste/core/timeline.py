@@ -43,7 +43,7 @@ def activity_record(
 ) -> Activity:
     """Append one line to ``obj``'s timeline. Call it from services, inside their transaction."""
     return Activity.objects.create(
-        company_id=company_id if company_id is not None else obj.company_id,  # type: ignore[attr-defined]
+        company_id=company_id if company_id is not None else getattr(obj, "company_id", None),
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
         verb=verb,
