@@ -13,7 +13,11 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     *auth_urlpatterns,
     path("", include("piste.users.urls")),
+    # Territory pages sit under /config/ but before its generic lists (whose slugs they'd shadow).
+    path("config/territory/imports/", include("piste.geo.urls_imports")),
+    path("config/territory/", include("piste.geo.urls_config")),
     path("config/", include("piste.core.urls")),
+    path("geo/", include("piste.geo.urls_address")),
     path("admin/", admin.site.urls),
 ]
 
