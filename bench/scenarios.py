@@ -7,6 +7,9 @@ error page by mistake). To measure a new page, add the facts it needs to ``Datas
 
 ``Dataset`` reads the database through the Django ORM: ``bench/run.py`` sets Django up before
 building the URLs, once, before the server starts.
+
+The city autocomplete scenarios read a generated city referential (``prepare_cities``, sized by
+BENCH_CITIES): the first 40,000 cities French-like, the rest in other countries.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 HTMX = {"HX-Request": "true"}
+JSON = {"Accept": "application/json"}
 
 
 class Dataset:
@@ -112,6 +116,23 @@ class Dataset:
         depth = int(timeline.count() * 0.9)
         return timeline.values_list("id", flat=True)[depth]
 
+    @cached_property
+    def generated_city_count(self) -> int:
+        from piste.geo.management.commands.generate_cities import generated_cities
+
+        return generated_cities().count()
+
+
+def prepare_cities(count: int, reuse: bool) -> None:
+    """Generate ``count`` cities with their postal codes (replacing the generated ones), unless
+    ``reuse`` and there are that many already. Imported cities are left alone."""
+    from django.core.management import call_command
+
+    if reuse and Dataset().generated_city_count == count:
+        print(f"cities: reusing {count:,} generated cities", flush=True)
+        return
+    call_command("generate_cities", "--reset", f"--size={count}")
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -174,5 +195,32 @@ SCENARIOS: list[Scenario] = [
         what="HTMX request for a timeline page 90 % deep in the busiest tag's timeline.",
         headers=HTMX,
         expect=lambda d: 'data-testid="activity"',
+    ),
+    Scenario(
+        name="city_autocomplete_postal_code",
+        target_p95_ms=20,
+        url=lambda d: "/geo/cities/suggest/?q=75&country=FR",
+        what="Address autocomplete, 2 digits typed: French postal codes starting with 75 (hundreds "
+        "of matches, 200 read through the prefix index, ranked in Python), as JSON.",
+        headers=JSON,
+        expect=lambda d: '"department_code": "75"',
+    ),
+    Scenario(
+        name="city_autocomplete_name",
+        target_p95_ms=20,
+        url=lambda d: "/geo/cities/suggest/?q=sain&country=FR",
+        what="Address autocomplete, 4 letters typed: French cities whose name starts with 'sain' "
+        "(thousands of Saint-…), with their postal codes, as JSON.",
+        headers=JSON,
+        expect=lambda d: '"name": "Saint-',
+    ),
+    Scenario(
+        name="city_autocomplete_name_any_country",
+        target_p95_ms=20,
+        url=lambda d: "/geo/cities/suggest/?q=ma",
+        what="Address autocomplete, 2 letters typed, no country: every city starting with 'ma' "
+        "(the broadest query answered).",
+        headers=JSON,
+        expect=lambda d: '"city_id"',
     ),
 ]

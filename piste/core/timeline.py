@@ -74,7 +74,12 @@ def timeline_for(
 def field_label(model: type[models.Model], name: str) -> str:
     try:
         field = model._meta.get_field(name)
-        # A reverse relation has no verbose name.
-        return str(field.verbose_name) if isinstance(field, models.Field) else name
+        if isinstance(field, models.Field):
+            return str(field.verbose_name)
+        # A reverse relation (a city's postal codes) has no verbose name: the related model's.
+        related = field.related_model
+        if isinstance(related, type) and issubclass(related, models.Model):
+            return str(related._meta.verbose_name_plural)
+        return name
     except Exception:
         return name

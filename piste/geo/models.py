@@ -177,6 +177,11 @@ class City(NamedPlace):
             ),
             # Re-import without codes finds a city by its department and name.
             models.Index(fields=["country", "department", "name_key"], name="geo_city_natural"),
+            # The cities list pages by keyset on (name_key, id) or (insee_code, id): one index range
+            # scan per page at a million cities (the prefix index above uses pattern operators,
+            # which cannot serve ORDER BY). The INSEE one also finds a city by its code.
+            models.Index(fields=["name_key", "id"], name="geo_city_name_order"),
+            models.Index(fields=["insee_code", "id"], name="geo_city_insee_order"),
         ]
 
 

@@ -1,5 +1,9 @@
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import path
+
+from piste.geo import views_address
 
 app_name = "address"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("cities/suggest/", views_address.city_suggest, name="city_suggest"),
+]

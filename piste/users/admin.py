@@ -21,8 +21,10 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ("name", "legal_form", "siren", "city")
+    list_display = ("name", "legal_form", "siren")
     search_fields = ("name",)
+    # One address per company among every record's: a select of them all would not load.
+    raw_id_fields = ("address",)
 
 
 admin.site.register(Team)

@@ -177,7 +177,7 @@ class CompanyForm(BootstrapMixin, forms.ModelForm):
 
     class Meta:
         model = Company
-        fields = ["name", "legal_form", "siren", "city"]
+        fields = ["name", "legal_form", "siren"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -18,7 +18,14 @@ class Company(models.Model):
     name_key = models.CharField(max_length=120, editable=False)
     legal_form = models.CharField(_("legal form"), max_length=40, blank=True)
     siren = models.CharField(_("SIREN"), max_length=9, blank=True)
-    city = models.CharField(_("city"), max_length=120, blank=True)
+    address = models.OneToOneField(
+        "geo.Address",
+        verbose_name=_("address"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created on"), auto_now_add=True)
 
     class Meta:

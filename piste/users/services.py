@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.forms import PasswordResetForm
@@ -15,6 +16,7 @@ from piste.core.models import Activity
 from piste.core.rights import Role, Scope
 from piste.core.text import fold
 from piste.core.timeline import activity_record, diff_fields, snapshot
+from piste.geo.address import address_label, address_save
 from piste.users.models import Company, CrmSettings, Membership, Team, User
 
 
@@ -28,12 +30,25 @@ def _check_company_name(name: str, exclude_pk: int | None = None) -> None:
 
 @transaction.atomic
 def company_create(
-    *, creator: User, name: str, legal_form: str = "", siren: str = "", city: str = ""
+    *,
+    creator: User,
+    name: str,
+    legal_form: str = "",
+    siren: str = "",
+    address: Mapping[str, Any] | None = None,
 ) -> Company:
-    """A new company, its CRM settings, and its creator as its first administrator."""
+    """A new company, its CRM settings, and its creator as its first administrator.
+
+    ``address``: the fields of ``address_save`` (``AddressForm.cleaned_data``), or None.
+    """
     name = " ".join(name.split())
     _check_company_name(name)
-    company = Company.objects.create(name=name, legal_form=legal_form, siren=siren, city=city)
+    company = Company.objects.create(
+        name=name,
+        legal_form=legal_form,
+        siren=siren,
+        address=address_save(address=None, data=address) if address else None,
+    )
     CrmSettings.objects.create(company=company)
     Membership.objects.create(user=creator, company=company, role=Role.ADMINISTRATOR)
     activity_record(obj=company, verb=Activity.Verb.CREATED, actor=creator, company_id=company.pk)
@@ -42,7 +57,15 @@ def company_create(
 
 
 @transaction.atomic
-def company_update(*, actor: Actor, company: Company, data: dict[str, Any]) -> Company:
+def company_update(
+    *,
+    actor: Actor,
+    company: Company,
+    data: dict[str, Any],
+    address: Mapping[str, Any] | None = None,
+) -> Company:
+    """Save the company's fields in ``data`` and, unless None, its ``address`` (the fields of
+    ``address_save``); one timeline line lists what changed, the address as one line of text."""
     if "name" in data:
         data["name"] = " ".join(data["name"].split())
         _check_company_name(data["name"], exclude_pk=company.pk)
@@ -51,8 +74,21 @@ def company_update(*, actor: Actor, company: Company, data: dict[str, Any]) -> C
     for name, value in data.items():
         setattr(company, name, value)
     changes = diff_fields(before, company, fields)
+    updated = [c["field"] for c in changes]
+    if address is not None:
+        label_before = address_label(company.address)
+        saved = address_save(address=company.address, data=address)
+        label_after = address_label(saved)
+        if company.address_id != (saved.pk if saved else None):
+            company.address = saved
+            updated.append("address")
+        if label_after != label_before:
+            changes.append(
+                {"field": "address", "from": label_before or None, "to": label_after or None}
+            )
+    if updated:
+        company.save(update_fields=updated)
     if changes:
-        company.save(update_fields=[c["field"] for c in changes])
         activity_record(
             obj=company,
             verb=Activity.Verb.CHANGED,

@@ -24,6 +24,7 @@ from piste.core.forms import posted
 from piste.core.http import AuthedHttpRequest
 from piste.core.rights import Right
 from piste.core.timeline import timeline_for
+from piste.geo.forms import AddressForm
 from piste.users import selectors, services, throttle
 from piste.users.forms import (
     CompanyForm,
@@ -223,7 +224,7 @@ def user_edit(request: AuthedHttpRequest, pk: str) -> HttpResponse:
 @login_required
 @right_required(Right.MANAGE_USERS)
 def company_list(request: AuthedHttpRequest) -> HttpResponse:
-    companies = companies_administered_by(request.user)
+    companies = companies_administered_by(request.user).select_related("address")
     return render(request, "users/company_list.html", {"companies": companies})
 
 
@@ -232,9 +233,12 @@ def company_list(request: AuthedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def company_create(request: AuthedHttpRequest) -> HttpResponse:
     form = CompanyForm(posted(request))
-    if request.method == "POST" and form.is_valid():
+    address_form = AddressForm(posted(request))
+    if request.method == "POST" and all([form.is_valid(), address_form.is_valid()]):
         try:
-            company = services.company_create(creator=request.user, **form.cleaned_data)
+            company = services.company_create(
+                creator=request.user, **form.cleaned_data, address=address_form.cleaned_data
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -243,7 +247,7 @@ def company_create(request: AuthedHttpRequest) -> HttpResponse:
                 _("%(company)s was created; you are its administrator.") % {"company": company},
             )
             return redirect("config:company_list")
-    return render(request, "users/company_form.html", {"form": form})
+    return render(request, "users/company_form.html", {"form": form, "address_form": address_form})
 
 
 @login_required
@@ -251,11 +255,22 @@ def company_create(request: AuthedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def company_edit(request: AuthedHttpRequest, pk: str) -> HttpResponse:
     actor = require_actor(request.user)
-    company = get_or_404(companies_administered_by(request.user), pk)
+    company = get_or_404(
+        companies_administered_by(request.user).select_related(
+            "address__city__department", "address__country"
+        ),
+        pk,
+    )
     form = CompanyForm(posted(request), instance=company)
-    if request.method == "POST" and form.is_valid():
+    address_form = AddressForm(posted(request), address=company.address)
+    if request.method == "POST" and all([form.is_valid(), address_form.is_valid()]):
         try:
-            services.company_update(actor=actor, company=company, data=form.cleaned_data)
+            services.company_update(
+                actor=actor,
+                company=company,
+                data=form.cleaned_data,
+                address=address_form.cleaned_data,
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -265,7 +280,13 @@ def company_edit(request: AuthedHttpRequest, pk: str) -> HttpResponse:
     return render(
         request,
         "users/company_form.html",
-        {"form": form, "object": company, "activities": activities, "next_before": next_before},
+        {
+            "form": form,
+            "address_form": address_form,
+            "object": company,
+            "activities": activities,
+            "next_before": next_before,
+        },
     )
 
 

@@ -751,7 +751,13 @@ def test_membership_edit_with_a_bad_id_is_404(personas, pk):
 
 
 def create_company(client: Client, **extra):
-    data = {"name": "Nouvelle Société", "legal_form": "SAS", "siren": "", "city": "Lyon"}
+    data = {
+        "name": "Nouvelle Société",
+        "legal_form": "SAS",
+        "siren": "",
+        "address-city_name": "Lyon",
+        "address-country": "FR",
+    }
     data.update(extra)
     return client.post("/config/companies/new/", data)
 
@@ -800,18 +806,24 @@ def test_company_edit_writes_the_timeline(personas):
     client = en_client(personas.administrator)
     response = client.post(
         f"/config/companies/{personas.company.pk}/",
-        {"name": "Durand Conseil", "legal_form": "SARL", "siren": "", "city": "Nantes"},
+        {
+            "name": "Durand Conseil",
+            "legal_form": "SARL",
+            "siren": "",
+            "address-city_name": "Nantes",
+            "address-country": "FR",
+        },
     )
     assert response.status_code == 302
     activity = Activity.objects.get(object_id=personas.company.pk, verb=Activity.Verb.CHANGED)
-    assert {"field": "city", "from": "", "to": "Nantes"} in activity.data["changes"]
+    assert {"field": "address", "from": None, "to": "Nantes"} in activity.data["changes"]
     assert {"field": "legal_form", "from": "", "to": "SARL"} in activity.data["changes"]
 
 
 def test_company_rename_onto_another_company_is_refused(personas):
     response = en_client(personas.administrator).post(
         f"/config/companies/{personas.company.pk}/",
-        {"name": "LEMOINE INDUSTRIE", "legal_form": "", "siren": "", "city": ""},
+        {"name": "LEMOINE INDUSTRIE", "legal_form": "", "siren": ""},
     )
     assert form_errors(response, "name")
     personas.company.refresh_from_db()

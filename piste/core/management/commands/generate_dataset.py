@@ -141,7 +141,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             company = Company.objects.filter(name_key=fold(name)).first()
             if company is None:
-                company = Company.objects.create(name=name, legal_form="SA", city="Paris")
+                company = Company.objects.create(name=name, legal_form="SA")
             CrmSettings.objects.get_or_create(company=company)
             user = User.objects.filter(username=BENCH_USERNAME).first()
             if user is None:

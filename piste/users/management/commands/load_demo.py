@@ -19,6 +19,7 @@ from piste.core.access import Actor, require_actor
 from piste.core.models import NamedReferential, Tag
 from piste.core.rights import Role
 from piste.core.services import referential_create
+from piste.geo.models import Country
 from piste.leads.models import LeadSource, LostReason
 from piste.partners.models import Department, IndustrySector, JobTitle, PartnerCategory
 from piste.users.models import Agency, Company, CrmSettings, Team, User
@@ -49,8 +50,13 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 
 # SIREN numbers are 9 digits whose Luhn checksum is valid (these two are made up).
 COMPANIES = (
-    {"name": "Durand Conseil SARL", "legal_form": "SARL", "siren": "512345679", "city": "Lyon"},
-    {"name": "Atelier Lemoine SAS", "legal_form": "SAS", "siren": "793824517", "city": "Nantes"},
+    {"name": "Durand Conseil SARL", "legal_form": "SARL", "siren": "512345679"},
+    {"name": "Atelier Lemoine SAS", "legal_form": "SAS", "siren": "793824517"},
+)
+# Typed cities (the city referential may still be empty on a fresh install), in France.
+ADDRESSES = (
+    {"line1": "12 rue de la République", "postal_code": "69002", "city_name": "Lyon"},
+    {"line1": "3 quai de la Fosse", "postal_code": "44000", "city_name": "Nantes"},
 )
 
 INDUSTRY_SECTORS = (
@@ -192,8 +198,11 @@ def load_demo() -> dict[str, User]:
     )
     admin.set_password(DEMO_PASSWORD)
     admin.save()
-    durand = company_create(creator=admin, **COMPANIES[0])
-    lemoine = company_create(creator=admin, **COMPANIES[1])
+    france = Country.objects.filter(code="FR").first()
+    durand, lemoine = (
+        company_create(creator=admin, **company, address={**address, "country": france})
+        for company, address in zip(COMPANIES, ADDRESSES, strict=True)
+    )
     CrmSettings.objects.filter(company=durand).update(agencies_enabled=True)
 
     # Durand Conseil: every role, two teams, two agencies.
