@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:  # the real names for annotations; at run time the module may be missing
-    from playwright.sync_api import Browser, ConsoleMessage, Page, Response
+    from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response
 
 from piste.core.models import Tag
 from piste.core.rights import Role
@@ -77,8 +77,15 @@ class Console:
         self.errors: list[str] = []
         page.on("console", self._on_console)
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        page.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url}"))
+        page.on("requestfailed", self._on_request_failed)
         page.on("response", self._on_response)
+
+    def _on_request_failed(self, request: Request) -> None:
+        # A request the browser itself abandons when the page navigates away (a favicon still
+        # loading when a form is submitted) is no failure of the page.
+        if request.failure == "net::ERR_ABORTED":
+            return
+        self.errors.append(f"request failed: {request.url} ({request.failure})")
 
     def _on_response(self, response: Response) -> None:
         if response.status >= 400:

@@ -136,20 +136,24 @@ def referential_delete(*, actor: Actor, obj: NamedReferential) -> None:
 
 
 MAX_NAMES_IMPORT_BYTES = 2 * 1024 * 1024
+# Header cells of a one-column file, compared folded like the names.
 _HEADER_WORDS = {
-    "name",
-    "names",
-    "nom",
-    "noms",
-    "libelle",
-    "label",
-    "secteur",
-    "secteurs",
-    "secteur d'activite",
-    "secteurs d'activite",
-    "industry sector",
-    "industry sectors",
-    "industry",
+    fold(word)
+    for word in (
+        "name",
+        "names",
+        "nom",
+        "noms",
+        "libelle",
+        "label",
+        "secteur",
+        "secteurs",
+        "secteur d'activite",
+        "secteurs d'activite",
+        "industry sector",
+        "industry sectors",
+        "industry",
+    )
 }
 
 

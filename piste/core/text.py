@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 _SPACES = re.compile(r"\s+")
+# Hyphens and apostrophes separate words like spaces do: "saint denis" finds "Saint-Denis",
+# "l hay" finds "L'Haÿ-les-Roses".
+_SEPARATORS = re.compile("[-\u2010\u2011\u2012\u2013\u2014'\u2019\u02bc]")
 
 
 def fold(text: str | None) -> str:
-    """Lower-case, accent-free, single-spaced form of ``text``: "  Électricité " -> "electricite".
+    """Lower-case, accent-free, single-spaced form of ``text``: "  Électricité " -> "electricite",
+    "Saint-Denis" -> "saint denis".
 
     Stored beside names so that uniqueness and search ignore case and accents on SQLite and
     PostgreSQL alike, with a plain index and no database extension.
@@ -18,4 +23,31 @@ def fold(text: str | None) -> str:
         return ""
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", stripped.casefold()).strip()
+    return _SPACES.sub(" ", _SEPARATORS.sub(" ", stripped.casefold())).strip()
+
+
+def refold(
+    model: Any, key_field: str, sources: tuple[str, ...], *, scope: str | None = None
+) -> int:
+    """Recompute ``key_field = fold(" ".join(sources))`` on every row of ``model`` (a migration's
+    historical model); returns how many rows changed.
+
+    When ``scope`` names a field (the company), a row whose new key would clash with another row
+    of the same scope keeps its old key: a migration must not fail on data users typed.
+    """
+    taken: set[tuple[Any, str]] = set()
+    changed = []
+    rows = model._default_manager.order_by("pk")
+    for row in rows.iterator(chunk_size=2000):
+        key = fold(" ".join(str(getattr(row, f) or "") for f in sources))[
+            : model._meta.get_field(key_field).max_length
+        ]
+        owner = getattr(row, f"{scope}_id") if scope else None
+        if scope and (owner, key) in taken:
+            key = getattr(row, key_field)
+        taken.add((owner, key))
+        if key != getattr(row, key_field):
+            setattr(row, key_field, key)
+            changed.append(row)
+    model._default_manager.bulk_update(changed, [key_field], batch_size=1000)
+    return len(changed)

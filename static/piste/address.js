@@ -138,6 +138,13 @@
       }
     }
 
+    // The user closed the list, chose, or left the field: an answer still on its way must not
+    // reopen the list.
+    function cancelPending() {
+      clearTimeout(timer);
+      sequence += 1;
+    }
+
     function forgetCity() {
       cityId.value = "";
       if (department) {
@@ -162,6 +169,7 @@
         }
         country.value = result.country_code;
       }
+      cancelPending();
       results = [];
       close();
       say((root.dataset.msgChosen || "").replace("{city}", `${postal.value} ${cityName.value}`));
@@ -195,6 +203,7 @@
           }
           break;
         case "Escape":
+          cancelPending();
           if (open) {
             event.preventDefault();
             close();
@@ -221,6 +230,7 @@
       input.addEventListener("keydown", onKeydown);
       input.addEventListener("blur", () => {
         if (owner === input) {
+          cancelPending();
           close();
         }
       });

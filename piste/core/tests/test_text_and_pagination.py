@@ -21,7 +21,9 @@ from piste.core.text import fold
         ("  Électricité ", "electricite"),
         ("ÉLECTRICITÉ", "electricite"),
         ("electricite", "electricite"),
-        ("Crème  brûlée\t\n à  l'ancienne", "creme brulee a l'ancienne"),
+        ("Crème  brûlée\t\n à  l'ancienne", "creme brulee a l ancienne"),
+        ("Saint-Denis", "saint denis"),
+        ("L’Haÿ-les-Roses", "l hay les roses"),
         ("Ça va", "ca va"),
         ("Straße", "strasse"),
         ("ﬁnance", "finance"),  # the "fi" ligature

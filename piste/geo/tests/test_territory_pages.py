@@ -325,7 +325,7 @@ def test_region_create_edit_delete_with_timeline(personas, france, germany):
     assert response.status_code == 302
     assert response["Location"] == f"{BASE}/regions/"
     region = Region.objects.get(country=france, code="84")
-    assert (region.name, region.name_key) == ("Auvergne-Rhône-Alpes", "auvergne-rhone-alpes")
+    assert (region.name, region.name_key) == ("Auvergne-Rhône-Alpes", "auvergne rhone alpes")
     created = Activity.objects.get(object_id=region.pk, verb=Activity.Verb.CREATED)
     assert created.company_id is None and created.actor == personas.administrator
 
