@@ -140,6 +140,12 @@ LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS"
 PASSWORD_RESET_LIMIT = int(os.environ.get("PASSWORD_RESET_LIMIT", "3"))
 PASSWORD_RESET_WINDOW_SECONDS = int(os.environ.get("PASSWORD_RESET_WINDOW_SECONDS", "900"))
 
+# City import ("Import de villes"): upload and download size limits, and how long a running job
+# may go without a heartbeat before it is shown as interrupted (its worker died).
+CITY_IMPORT_MAX_UPLOAD_MB = int(os.environ.get("CITY_IMPORT_MAX_UPLOAD_MB", "200"))
+CITY_IMPORT_MAX_DOWNLOAD_MB = int(os.environ.get("CITY_IMPORT_MAX_DOWNLOAD_MB", "2000"))
+CITY_IMPORT_STALE_SECONDS = int(os.environ.get("CITY_IMPORT_STALE_SECONDS", "300"))
+
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -23,7 +23,7 @@ from piste.core.text import fold
         ("electricite", "electricite"),
         ("Crème  brûlée\t\n à  l'ancienne", "creme brulee a l ancienne"),
         ("Saint-Denis", "saint denis"),
-        ("L’Haÿ-les-Roses", "l hay les roses"),
+        ("L\u2019Haÿ-les-Roses", "l hay les roses"),
         ("Ça va", "ca va"),
         ("Straße", "strasse"),
         ("ﬁnance", "finance"),  # the "fi" ligature

@@ -63,3 +63,18 @@ def test_demo_sign_ins_prints_nothing_without_demo_users(db):
     call_command("load_demo", stdout=StringIO())
     call_command("demo_sign_ins", stdout=out)
     assert "commercial" in out.getvalue()
+
+
+def test_the_demo_brings_french_cities_and_links_the_companies_addresses(db):
+    from piste.geo.address import city_suggestions
+    from piste.geo.models import City
+
+    call_command("load_demo", stdout=StringIO())
+    assert City.objects.filter(country__code="FR").count() >= 30
+    paris = City.objects.get(insee_code="75056")
+    assert paris.postal_codes.filter(code="75011").exists()
+    assert [s["name"] for s in city_suggestions("75011")] == ["Paris"]
+    lyon_company = Company.objects.get(name="Durand Conseil SARL")
+    assert lyon_company.address is not None
+    assert lyon_company.address.city is not None
+    assert lyon_company.address.city.insee_code == "69123"

@@ -7,10 +7,13 @@ trying Piste, never for production.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -19,7 +22,7 @@ from piste.core.access import Actor, require_actor
 from piste.core.models import NamedReferential, Tag
 from piste.core.rights import Role
 from piste.core.services import referential_create
-from piste.geo.models import Country
+from piste.geo.models import City, Country
 from piste.leads.models import LeadSource, LostReason
 from piste.partners.models import Department, IndustrySector, JobTitle, PartnerCategory
 from piste.users.models import Agency, Company, CrmSettings, Team, User
@@ -58,6 +61,11 @@ ADDRESSES = (
     {"line1": "12 rue de la République", "postal_code": "69002", "city_name": "Lyon"},
     {"line1": "3 quai de la Fosse", "postal_code": "44000", "city_name": "Nantes"},
 )
+# INSEE codes of the demo companies' cities, linked when the demo cities are loaded.
+ADDRESS_CITIES = ("69123", "44109")
+# A few French cities with their postal codes (Piste's CSV template), so that address entry
+# suggests cities on a fresh demo; real referentials come from the city import.
+DEMO_CITIES = Path(__file__).resolve().parents[3] / "geo" / "data" / "demo_cities.csv"
 
 INDUSTRY_SECTORS = (
     "Industrie",
@@ -199,9 +207,14 @@ def load_demo() -> dict[str, User]:
     admin.set_password(DEMO_PASSWORD)
     admin.save()
     france = Country.objects.filter(code="FR").first()
+    cities = {c.insee_code: c for c in City.objects.filter(insee_code__in=ADDRESS_CITIES)}
     durand, lemoine = (
-        company_create(creator=admin, **company, address={**address, "country": france})
-        for company, address in zip(COMPANIES, ADDRESSES, strict=True)
+        company_create(
+            creator=admin,
+            **company,
+            address={**address, "country": france, "city": cities.get(insee)},
+        )
+        for company, address, insee in zip(COMPANIES, ADDRESSES, ADDRESS_CITIES, strict=True)
     )
     CrmSettings.objects.filter(company=durand).update(agencies_enabled=True)
 
@@ -293,6 +306,8 @@ class Command(BaseCommand):
                 f"Demo data not loaded: {reason}. It is loaded only into an empty database "
                 "(--if-empty skips this quietly)."
             )
+        # The cities first, so that the demo companies' addresses link to them.
+        call_command("import_cities", "--format=csv", str(DEMO_CITIES), stdout=io.StringIO())
         load_demo()
         # -v 0 for `make run`, which prints the sign-ins with demo_sign_ins on every start.
         if options["verbosity"] > 0:
