@@ -42,6 +42,8 @@ def _decode(cursor: str) -> tuple[Any, int, str] | None:
             value = parse_datetime(value["dt"])
         if direction not in ("n", "p") or not isinstance(pk, int):
             return None
+        if isinstance(value, str) and "\x00" in value:
+            return None  # PostgreSQL refuses NUL in text: a forged cursor shows the first page
         return value, pk, direction
     except (ValueError, TypeError, json.JSONDecodeError):
         return None  # a tampered or stale cursor shows the first page

@@ -26,6 +26,15 @@ def fold(text: str | None) -> str:
     return _SPACES.sub(" ", _SEPARATORS.sub(" ", stripped.casefold())).strip()
 
 
+def search_text(value: str | None, max_length: int = 100) -> str:
+    """What a search box sent, as the lists search it: no control characters (a NUL would break
+    PostgreSQL), single-spaced, at most ``max_length`` characters."""
+    text = "".join(
+        ch for ch in (value or "")[: max_length * 4] if unicodedata.category(ch)[0] != "C"
+    )
+    return " ".join(text.split())[:max_length]
+
+
 def refold(
     model: Any, key_field: str, sources: tuple[str, ...], *, scope: str | None = None
 ) -> int:

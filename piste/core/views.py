@@ -21,6 +21,7 @@ from piste.core.models import NamedReferential
 from piste.core.referentials import REGISTRY, Referential, referentials_for
 from piste.core.rights import Right
 from piste.core.tasks import queue_heartbeat_last
+from piste.core.text import search_text
 from piste.core.timeline import timeline_for
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def _referential(request: AuthedHttpRequest, slug: str) -> Referential:
 @require_GET
 def referential_list(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     referential = _referential(request, slug)
-    q = request.GET.get("q", "")[:100]
+    q = search_text(request.GET.get("q"))
     sort = request.GET.get("sort")
     page = selectors.referentials_page(
         user=request.user,

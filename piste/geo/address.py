@@ -22,7 +22,6 @@ code or city is no address: nothing is stored (an existing one is deleted and ``
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
@@ -32,7 +31,7 @@ from django.db.models import F, Lookup, Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from piste.core.text import fold
+from piste.core.text import fold, search_text
 from piste.geo.models import Address, City, Country, PostalCode
 
 # Queries shorter than this suggest nothing: one character matches too much to be useful.
@@ -60,11 +59,6 @@ class CitySuggestion(TypedDict):
 
 
 # Selector ------------------------------------------------------------------------------------
-
-
-def _clean_query(text: str) -> str:
-    """``text`` without control, format or unassigned characters (a NUL breaks PostgreSQL)."""
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
 
 
 class _PatternLookup(Lookup):
@@ -178,7 +172,7 @@ def city_suggestions(q: str, country: str | None = None, limit: int = 10) -> lis
     """
     if len(q or "") > MAX_QUERY_LENGTH:
         return []  # no city is named so: not worth folding
-    text = _clean_query(q or "").strip()
+    text = search_text(q, MAX_QUERY_LENGTH)
     limit = max(0, min(limit, MAX_LIMIT))
     code = (country or "").strip().upper()
     digits = "".join(text.split())

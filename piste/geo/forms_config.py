@@ -37,8 +37,8 @@ def country_from(value: Any) -> Country | None:
     if isinstance(value, Country):
         return value
     code = str(value or "").strip().upper()
-    if len(code) != 2:
-        return None
+    if len(code) != 2 or not (code.isascii() and code.isalpha()):
+        return None  # ISO alpha-2 codes are two letters; nothing else reaches the database
     return Country.objects.filter(code=code).first()
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 from piste.core.access import get_or_404
 from piste.core.pagination import Page, keyset_page
 from piste.core.selectors import CONFIG_PAGE_SIZE
-from piste.core.text import fold
+from piste.core.text import fold, search_text
 from piste.geo.models import City, Country, Department, PostalCode, Region
 
 # Longer searches match nothing anyway; the cut keeps LIKE patterns and URLs small.
@@ -39,7 +39,7 @@ def _sort_key(sorts: dict[str, str], sort: str | None, default: str) -> tuple[st
 
 
 def clean_query(q: str | None) -> str:
-    return " ".join((q or "")[:MAX_QUERY_LENGTH].split())
+    return search_text(q, MAX_QUERY_LENGTH)
 
 
 def _int_or_none(value: Any) -> int | None:

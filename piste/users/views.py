@@ -23,6 +23,7 @@ from piste.core.access import (
 from piste.core.forms import posted
 from piste.core.http import AuthedHttpRequest
 from piste.core.rights import Right
+from piste.core.text import search_text
 from piste.core.timeline import timeline_for
 from piste.geo.forms import AddressForm
 from piste.users import selectors, services, throttle
@@ -143,7 +144,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 @right_required(Right.MANAGE_USERS)
 def user_list(request: AuthedHttpRequest) -> HttpResponse:
     actor = require_actor(request.user)
-    q = request.GET.get("q", "")[:100]
+    q = search_text(request.GET.get("q"))
     sort = request.GET.get("sort") or "username"
     page = selectors.memberships_page(
         actor.company, q=q, sort=sort, cursor=request.GET.get("cursor")
