@@ -8,7 +8,7 @@ the API and the importers get the same errors.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -247,20 +247,37 @@ def _addresses(count: int) -> tuple[int, str]:
 # Countries -----------------------------------------------------------------------------------
 
 
+def _update(
+    *,
+    actor: Actor,
+    obj: P,
+    allowed: Iterable[str],
+    data: dict[str, Any],
+    validate: Callable[[P], None],
+) -> None:
+    """Set the allowed fields from ``data``, validate, save only what changed, record it."""
+    fields = [name for name in allowed if name in data]
+    before = snapshot(obj, fields)
+    for name in fields:
+        setattr(obj, name, data[name])
+    validate(obj)
+    changes = diff_fields(before, obj, fields)
+    if changes:
+        _save(obj, update_fields=[c["field"] for c in changes])
+    _record_changes(actor=actor, obj=obj, changes=changes)
+
+
 @transaction.atomic
 def country_update(*, actor: Actor, country: Country, data: dict[str, Any]) -> Country:
     """Names and active flag; the ISO codes never change."""
-    fields = [name for name in COUNTRY_FIELDS if name in data]
-    before = snapshot(country, fields)
-    for name in fields:
-        value = data[name]
-        setattr(country, name, " ".join(value.split()) if isinstance(value, str) else value)
-    errors = _full_clean(country, {})
-    _raise(errors)
-    changes = diff_fields(before, country, fields)
-    if changes:
-        _save(country, update_fields=[c["field"] for c in changes])
-    _record_changes(actor=actor, obj=country, changes=changes)
+    tidy = {k: " ".join(v.split()) if isinstance(v, str) else v for k, v in data.items()}
+    _update(
+        actor=actor,
+        obj=country,
+        allowed=COUNTRY_FIELDS,
+        data=tidy,
+        validate=lambda c: _raise(_full_clean(c, {})),
+    )
     return country
 
 
@@ -302,15 +319,7 @@ def region_create(*, actor: Actor, data: dict[str, Any]) -> Region:
 
 @transaction.atomic
 def region_update(*, actor: Actor, region: Region, data: dict[str, Any]) -> Region:
-    fields = [name for name in REGION_FIELDS if name in data]
-    before = snapshot(region, fields)
-    for name in fields:
-        setattr(region, name, data[name])
-    _validate_region(region)
-    changes = diff_fields(before, region, fields)
-    if changes:
-        _save(region, update_fields=[c["field"] for c in changes])
-    _record_changes(actor=actor, obj=region, changes=changes)
+    _update(actor=actor, obj=region, allowed=REGION_FIELDS, data=data, validate=_validate_region)
     return region
 
 
@@ -350,15 +359,13 @@ def department_create(*, actor: Actor, data: dict[str, Any]) -> Department:
 
 @transaction.atomic
 def department_update(*, actor: Actor, department: Department, data: dict[str, Any]) -> Department:
-    fields = [name for name in DEPARTMENT_FIELDS if name in data]
-    before = snapshot(department, fields)
-    for name in fields:
-        setattr(department, name, data[name])
-    _validate_department(department)
-    changes = diff_fields(before, department, fields)
-    if changes:
-        _save(department, update_fields=[c["field"] for c in changes])
-    _record_changes(actor=actor, obj=department, changes=changes)
+    _update(
+        actor=actor,
+        obj=department,
+        allowed=DEPARTMENT_FIELDS,
+        data=data,
+        validate=_validate_department,
+    )
     return department
 
 
