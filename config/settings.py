@@ -159,6 +159,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or DATA_DIR / "media")
+# Uploaded files are customer data: never served from MEDIA_URL by a web server, only through
+# Piste's views, which check the reader's company (pictures in rich text live under this prefix).
+UPLOADS_URL_PREFIX = "/uploads/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -16,7 +16,10 @@ urlpatterns = [
     # Territory pages sit under /config/ but before its generic lists (whose slugs they'd shadow).
     path("config/territory/imports/", include("piste.geo.urls_imports")),
     path("config/territory/", include("piste.geo.urls_config")),
+    path("config/lead-statuses/", include("piste.leads.urls_config")),
     path("config/", include("piste.core.urls")),
+    path("leads/", include("piste.leads.urls")),
+    path("uploads/", include("piste.core.urls_uploads")),
     path("geo/", include("piste.geo.urls_address")),
     path("admin/", admin.site.urls),
 ]

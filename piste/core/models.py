@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar, Self
 
 from django.conf import settings
@@ -151,3 +152,25 @@ class Activity(CompanyOwned):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("The timeline is append-only: an activity is never deleted.")
+
+
+def _upload_path(instance: Upload, filename: str) -> str:
+    return f"uploads/{instance.company_id}/{filename}"
+
+
+class Upload(CompanyOwned):
+    """A picture put into rich text (a description): served only to users of its company."""
+
+    key = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    file = models.FileField(upload_to=_upload_path)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("uploaded file")
+        verbose_name_plural = _("uploaded files")
+
+    def __str__(self) -> str:
+        return str(self.key)

@@ -108,3 +108,58 @@ def keyset_page(
         next_cursor=_encode(_value(last, field), last.pk, "n") if has_next else None,
         prev_cursor=_encode(_value(first, field), first.pk, "p") if has_prev else None,
     )
+
+
+def grouped_page(
+    queryset: QuerySet[M],
+    *,
+    field: str,
+    groups: list[Any],
+    cursor: str | None,
+    descending: bool = False,
+    per_page: int = 25,
+) -> Page[M]:
+    """Keyset pages ordered by the position of ``field``'s value in ``groups``, then by id.
+
+    For a sort on a small set of values whose order lives in another table (a lead's status in
+    the statuses' order, its assignee in the users' name order): the rows are read one group at a
+    time through the (field, id) index, so a deep page costs what the first one costs and nothing
+    sorts the whole table. Rows whose value is not in ``groups`` are not listed. ``field`` is a
+    column name (``status_id``); a None group holds the rows where it is empty.
+
+    Queries: one per group read until the page is full (empty groups cost an index probe each).
+    """
+    positions = {value: i for i, value in enumerate(groups)}
+    decoded = _decode(cursor) if cursor else None
+    if decoded is not None and not (isinstance(decoded[0], int) and 0 <= decoded[0] < len(groups)):
+        decoded = None
+    backwards = decoded is not None and decoded[2] == "p"
+    walk = list(range(len(groups)))
+    if descending != backwards:
+        walk.reverse()
+    ids_down = descending != backwards
+    start = walk.index(decoded[0]) if decoded is not None else 0
+    need = per_page + 1
+    rows: list[M] = []
+    for step, position in enumerate(walk[start:]):
+        value = groups[position]
+        qs = queryset.filter(**({f"{field}__isnull": True} if value is None else {field: value}))
+        if decoded is not None and step == 0:
+            qs = qs.filter(**{"id__lt" if ids_down else "id__gt": decoded[1]})
+        rows.extend(qs.order_by("-id" if ids_down else "id")[: need - len(rows)])
+        if len(rows) >= need:
+            break
+    has_more = len(rows) > per_page
+    rows = rows[:per_page]
+    if backwards:
+        rows.reverse()
+    if not rows:
+        return Page(rows=[], next_cursor=None, prev_cursor=None)
+    first, last = rows[0], rows[-1]
+    has_next = has_more if not backwards else True
+    has_prev = decoded is not None and (has_more if backwards else True)
+    return Page(
+        rows=rows,
+        next_cursor=_encode(positions[getattr(last, field)], last.pk, "n") if has_next else None,
+        prev_cursor=_encode(positions[getattr(first, field)], first.pk, "p") if has_prev else None,
+    )

@@ -28,6 +28,14 @@ def _check_company_name(name: str, exclude_pk: int | None = None) -> None:
         raise ValidationError({"name": _("A company with this name already exists.")})
 
 
+def _install_defaults(company: Company) -> None:
+    """What every new company starts with: its lead statuses."""
+    # Imported here: leads build on users, not the other way round.
+    from piste.leads.services import lead_statuses_install
+
+    lead_statuses_install(company=company)
+
+
 @transaction.atomic
 def company_create(
     *,
@@ -50,6 +58,7 @@ def company_create(
         address=address_save(address=None, data=address) if address else None,
     )
     CrmSettings.objects.create(company=company)
+    _install_defaults(company)
     Membership.objects.create(user=creator, company=company, role=Role.ADMINISTRATOR)
     activity_record(obj=company, verb=Activity.Verb.CREATED, actor=creator, company_id=company.pk)
     forget_actor(creator)

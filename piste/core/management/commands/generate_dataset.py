@@ -25,6 +25,7 @@ from piste.core.models import Activity, NamedReferential, Tag
 from piste.core.referentials import REGISTRY
 from piste.core.rights import Role
 from piste.core.text import fold
+from piste.leads.services import lead_statuses_install
 from piste.users.models import Company, CrmSettings, Membership, User
 
 BENCH_USERNAME = "bench"
@@ -143,6 +144,7 @@ class Command(BaseCommand):
             if company is None:
                 company = Company.objects.create(name=name, legal_form="SA")
             CrmSettings.objects.get_or_create(company=company)
+            lead_statuses_install(company=company)
             user = User.objects.filter(username=BENCH_USERNAME).first()
             if user is None:
                 user = User(username=BENCH_USERNAME, first_name="Bench", last_name="Admin")

@@ -1,0 +1,91 @@
+"""Phones, emails and websites as records store them: validated, normalised, shown nicely.
+
+Phones are stored in E.164 ("+33612345678") so that duplicates, searches and ``tel:`` links agree
+whatever the user typed ("06 12 34 56 78", "+33 (0)6…"); they are shown in the national format
+of their country ("06 12 34 56 78") and in the international format for other countries.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.utils.translation import gettext as _
+
+DEFAULT_REGION = "FR"
+MAX_PHONE_INPUT = 40
+
+
+def phone_normalise(raw: str | None, region: str = DEFAULT_REGION) -> str:
+    """E.164 form of a typed phone number ("" for nothing typed); ValidationError otherwise."""
+    text = " ".join((raw or "").split())
+    if not text:
+        return ""
+    if len(text) > MAX_PHONE_INPUT:
+        raise ValidationError(_("This phone number is too long."), code="phone")
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(_("Enter a valid phone number."), code="phone") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _("“%(value)s” is not a valid phone number.") % {"value": text}, code="phone"
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_display(e164: str | None, region: str = DEFAULT_REGION) -> str:
+    """A stored number as people read it: national format at home, international otherwise."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if phonenumbers.region_code_for_number(number) == region:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def phone_search_digits(e164: str | None, region: str = DEFAULT_REGION) -> str:
+    """The digit strings a search may be typed as: "33612345678 0612345678"."""
+    if not e164:
+        return ""
+    digits = e164.lstrip("+")
+    try:
+        national = phonenumbers.format_number(
+            phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.NATIONAL
+        )
+    except phonenumbers.NumberParseException:
+        return digits
+    national_digits = "".join(ch for ch in national if ch.isdigit())
+    return f"{digits} {national_digits}" if national_digits != digits else digits
+
+
+def email_normalise(raw: str | None) -> str:
+    """A validated email address with its domain in lower case ("" for nothing typed)."""
+    text = (raw or "").strip()
+    if not text:
+        return ""
+    if len(text) > 254:
+        raise ValidationError(_("This email address is too long."), code="email")
+    EmailValidator(message=_("Enter a valid email address."))(text)
+    local, _at, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def website_normalise(raw: str | None) -> str:
+    """A website as a full URL: "www.Exemple.fr" -> "https://www.exemple.fr" ("" for nothing)."""
+    text = (raw or "").strip()
+    if not text:
+        return ""
+    if "://" not in text:
+        text = f"https://{text}"
+    if len(text) > 300:
+        raise ValidationError(_("This website address is too long."), code="website")
+    URLValidator(schemes=["http", "https"], message=_("Enter a valid website address."))(text)
+    parts = urlsplit(text)
+    path = parts.path if parts.path not in ("", "/") or parts.query else ""
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))

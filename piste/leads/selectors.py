@@ -1,0 +1,255 @@
+"""Reads on leads: the one access-filtered queryset, the one checked getter, the lists."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from piste.core.access import get_or_404, records_for_user, require_actor
+from piste.core.pagination import Page, grouped_page, keyset_page
+from piste.core.text import fold, search_text
+from piste.leads.models import Lead, LeadStatus
+from piste.users.models import Company, User
+
+PAGE_SIZE = 25
+
+
+class ListKind:
+    MINE = "mine"
+    OPEN = "open"
+    CLOSED = "closed"
+    ALL = (MINE, OPEN, CLOSED)
+
+
+# URL sort name -> column. "status" and "assigned" are walked group by group (grouped_page).
+SORTS = {
+    "name": "name_key",
+    "company": "enterprise_key",
+    "phone": "main_phone",
+    "city": "city_key",
+    "created": "created_at",
+    "scoring": "scoring",
+    "status": "status_id",
+    "assigned": "assigned_to_id",
+}
+DEFAULT_SORT = "-created"
+
+
+def leads_for_user(user: Any) -> QuerySet[Lead]:
+    """Every lead the user may see: their company, narrowed by their role's record scope."""
+    return records_for_user(user, Lead.objects.all())
+
+
+def lead_get_for_user(user: Any, pk: Any) -> Lead:
+    """One lead the user may see, with what its page shows; 404 otherwise (other company too)."""
+    return get_or_404(
+        leads_for_user(user).select_related(
+            "status",
+            "lost_reason",
+            "assigned_to",
+            "created_by",
+            "team",
+            "agency",
+            "job_title",
+            "industry_sector",
+            "department",
+            "source",
+            "category",
+            "address__city__department",
+            "address__country",
+        ),
+        pk,
+    )
+
+
+def lead_statuses(company: Company | int) -> list[LeadStatus]:
+    """The company's statuses in status-bar order."""
+    company_id = company if isinstance(company, int) else company.pk
+    return list(LeadStatus.objects.filter(company_id=company_id).order_by("sequence", "id"))
+
+
+@dataclass
+class LeadFilters:
+    """What a lead list is narrowed to (all optional), as parsed from the URL."""
+
+    q: str = ""
+    unassigned: bool = False
+    my_team: bool = False
+    statuses: list[int] = field(default_factory=list)
+    source: int | None = None
+    tags: list[int] = field(default_factory=list)
+    scoring_min: int | None = None
+    key_account: bool = False
+    nurturing: bool = False
+    assigned: int | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(
+            (
+                self.q,
+                self.unassigned,
+                self.my_team,
+                self.statuses,
+                self.source,
+                self.tags,
+                self.scoring_min,
+                self.key_account,
+                self.nurturing,
+                self.assigned,
+                self.created_from,
+                self.created_to,
+            )
+        )
+
+
+_PHONE_LIKE = re.compile(r"^\+?[\d\s.\-()/]+$")
+
+
+def _search(qs: QuerySet[Lead], text: str) -> QuerySet[Lead]:
+    """Name, company, email or phone containing what was typed (accents and case ignored; a
+    phone typed with spaces or dots, nationally or with its country code)."""
+    text = search_text(text)
+    if not text:
+        return qs
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if _PHONE_LIKE.match(text) and len(digits) >= 3:
+        return qs.filter(search_key__contains=digits)
+    key = fold(text)
+    return qs.filter(search_key__contains=key) if key else qs
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def filtered_leads(
+    *, user: User, kind: str, filters: LeadFilters, statuses: list[LeadStatus]
+) -> QuerySet[Lead]:
+    """The leads of one list (mine / open / closed) narrowed by ``filters``, access-checked."""
+    actor = require_actor(user)
+    qs = leads_for_user(user)
+    if kind == ListKind.MINE:
+        qs = qs.filter(assigned_to_id=user.pk)
+    elif kind == ListKind.OPEN:
+        qs = qs.filter(status_id__in=[s.pk for s in statuses if s.is_open])
+    elif kind == ListKind.CLOSED:
+        qs = qs.filter(status_id__in=[s.pk for s in statuses if not s.is_open])
+    if filters.unassigned:
+        qs = qs.filter(assigned_to__isnull=True)
+    if filters.my_team:
+        qs = qs.filter(team_id__in=actor.team_ids)
+    if filters.statuses:
+        qs = qs.filter(status_id__in=filters.statuses)
+    if filters.source:
+        qs = qs.filter(source_id=filters.source)
+    if filters.tags:
+        # A semi-join, so a lead with two of the tags is listed once.
+        qs = qs.filter(
+            id__in=Lead.tags.through.objects.filter(tag_id__in=filters.tags).values("lead_id")
+        )
+    if filters.scoring_min:
+        qs = qs.filter(scoring__gte=filters.scoring_min)
+    if filters.key_account:
+        qs = qs.filter(is_key_account=True)
+    if filters.nurturing:
+        qs = qs.filter(is_nurturing=True)
+    if filters.assigned:
+        qs = qs.filter(assigned_to_id=filters.assigned)
+    if filters.created_from:
+        qs = qs.filter(created_at__gte=_day_start(filters.created_from))
+    if filters.created_to:
+        qs = qs.filter(created_at__lt=_day_start(filters.created_to + timedelta(days=1)))
+    return _search(qs, filters.q)
+
+
+def sort_of(sort: str | None) -> str:
+    """The sort asked in the URL if the lists offer it, else newest first."""
+    if sort and sort.lstrip("-") in SORTS:
+        return sort
+    return DEFAULT_SORT
+
+
+def assignee_groups(company_id: int) -> list[int | None]:
+    """Users of the company (past members too) in name order, then "unassigned"."""
+    users = list(
+        User.objects.filter(memberships__company_id=company_id)
+        .order_by("first_name", "last_name", "username", "id")
+        .values_list("id", flat=True)
+        .distinct()
+    )
+    return [*users, None]
+
+
+def leads_page(
+    *,
+    user: User,
+    kind: str,
+    filters: LeadFilters,
+    sort: str | None,
+    cursor: str | None,
+    statuses: list[LeadStatus],
+    per_page: int = PAGE_SIZE,
+) -> Page[Lead]:
+    """One page of a lead list with what its rows show.
+
+    Queries: 1 for the page, plus 1 for the rows' tags; sorted by status or assignee, 1 per
+    status (user) read until the page is full, plus 1 for the users' order.
+    """
+    sort = sort_of(sort)
+    column = SORTS[sort.lstrip("-")]
+    descending = sort.startswith("-")
+    qs = filtered_leads(user=user, kind=kind, filters=filters, statuses=statuses).select_related(
+        "status", "assigned_to"
+    )
+    if column == "status_id":
+        page = grouped_page(
+            qs,
+            field=column,
+            groups=[s.pk for s in statuses],
+            cursor=cursor,
+            descending=descending,
+            per_page=per_page,
+        )
+    elif column == "assigned_to_id":
+        page = grouped_page(
+            qs,
+            field=column,
+            groups=assignee_groups(require_actor(user).company.pk),
+            cursor=cursor,
+            descending=descending,
+            per_page=per_page,
+        )
+    else:
+        page = keyset_page(qs, sort=f"-{column}" if descending else column, cursor=cursor,
+                           per_page=per_page)  # fmt: skip
+    _attach_tags(page.rows)
+    return page
+
+
+def _attach_tags(rows: list[Lead]) -> None:
+    """``row.tag_list`` for every row, in one query."""
+    if not rows:
+        return
+    through = Lead.tags.through
+    by_lead: dict[int, list[Any]] = {r.pk: [] for r in rows}
+    for link in (
+        through.objects.filter(lead_id__in=list(by_lead))
+        .select_related("tag")
+        .order_by("tag__name_key")
+    ):
+        by_lead[link.lead_id].append(link.tag)
+    for row in rows:
+        row.tag_list = by_lead[row.pk]  # type: ignore[attr-defined]
+
+
+def matching_count(qs: QuerySet[Lead], limit: int) -> int:
+    """How many leads match, counted up to ``limit`` + 1 at most (never a full COUNT(*))."""
+    return qs.order_by()[: limit + 1].count()

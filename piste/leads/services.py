@@ -1,0 +1,726 @@
+"""Writes on leads: create, edit, status moves, take charge, lose, reopen, delete, bulk actions.
+
+Every function takes the acting ``Actor`` (``piste.core.access``), checks the right it needs and
+that every record it touches belongs to the actor's company, writes the timeline, and runs in one
+transaction: a refused action changes nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Model, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from piste.core.access import Actor
+from piste.core.contact import (
+    email_normalise,
+    phone_display,
+    phone_normalise,
+    phone_search_digits,
+    website_normalise,
+)
+from piste.core.html import sanitise_html
+from piste.core.images import image_clean
+from piste.core.models import Activity, Tag
+from piste.core.rights import Right
+from piste.core.text import fold
+from piste.core.timeline import activity_record
+from piste.geo.address import address_label, address_save
+from piste.leads.models import Lead, LeadStatus, LostReason
+from piste.users.models import Company, User
+
+LOGO_MAX_SIDE = 256
+# More leads than this in one bulk action is a background job's work, not a request's.
+MAX_BULK = 10_000
+
+# (French, English) names of the default statuses, in order: (name, open, role).
+DEFAULT_STATUSES = [
+    (gettext_noop("To be processed"), True, LeadStatus.Role.DEFAULT),
+    (gettext_noop("Marketing qualification"), True, LeadStatus.Role.NONE),
+    (gettext_noop("Sales qualification"), True, LeadStatus.Role.NONE),
+    (gettext_noop("Nurturing"), True, LeadStatus.Role.NONE),
+    (gettext_noop("Converted"), False, LeadStatus.Role.CONVERTED),
+    (gettext_noop("Lost"), False, LeadStatus.Role.LOST),
+]
+
+# Fields a user edits on the lead form, in the order the timeline lists their changes.
+FORM_FIELDS = [
+    "civility",
+    "first_name",
+    "last_name",
+    "enterprise_name",
+    "job_title",
+    "industry_sector",
+    "department",
+    "fixed_phone",
+    "mobile_phone",
+    "email",
+    "website",
+    "do_not_call",
+    "do_not_email",
+    "description",
+    "assigned_to",
+    "team",
+    "agency",
+    "scoring",
+    "size",
+    "is_key_account",
+    "is_nurturing",
+    "source",
+    "category",
+]
+_RELATIONS = {
+    "job_title",
+    "industry_sector",
+    "department",
+    "assigned_to",
+    "team",
+    "agency",
+    "source",
+    "category",
+}
+
+
+# Statuses ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_statuses_install(*, company: Company) -> list[LeadStatus]:
+    """The six default statuses of a new company, named in the active language; nothing when the
+    company already has statuses."""
+    existing = list(LeadStatus.objects.filter(company=company))
+    if existing:
+        return existing
+    return [
+        LeadStatus.objects.create(
+            company=company, name=_(name), sequence=(i + 1) * 10, is_open=is_open, role=role
+        )
+        for i, (name, is_open, role) in enumerate(DEFAULT_STATUSES)
+    ]
+
+
+def _status_by_role(company_id: int, role: str) -> LeadStatus:
+    status = LeadStatus.objects.filter(company_id=company_id, role=role).first()
+    if status is None:
+        label = LeadStatus.Role(role).label
+        raise ValidationError(
+            _("Choose the %(role)s of leads in the configuration (lead statuses).")
+            % {"role": label}
+        )
+    return status
+
+
+def _require_config(actor: Actor) -> None:
+    if not actor.has(Right.MANAGE_CONFIGURATION):
+        raise PermissionDenied(Right.MANAGE_CONFIGURATION.label)
+
+
+def _status_check(status: LeadStatus, exclude_pk: int | None = None) -> None:
+    clash = LeadStatus.objects.filter(company_id=status.company_id, name_key=fold(status.name))
+    if exclude_pk:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"name": _("A status with this name already exists.")})
+    if status.role in (LeadStatus.Role.CONVERTED, LeadStatus.Role.LOST) and status.is_open:
+        raise ValidationError(
+            {"is_open": _("The converted and lost statuses are closed statuses.")}
+        )
+    if status.role == LeadStatus.Role.DEFAULT and not status.is_open:
+        raise ValidationError({"is_open": _("The default status is an open status.")})
+
+
+@transaction.atomic
+def lead_status_create(*, actor: Actor, name: str, is_open: bool) -> LeadStatus:
+    _require_config(actor)
+    name = " ".join(name.split())
+    last = (
+        LeadStatus.objects.filter(company=actor.company)
+        .order_by("-sequence")
+        .values_list("sequence", flat=True)
+        .first()
+    )
+    status = LeadStatus(
+        company=actor.company, name=name, is_open=is_open, sequence=(last or 0) + 10
+    )
+    _status_check(status)
+    status.save()
+    activity_record(obj=status, verb=Activity.Verb.CREATED, actor=actor.user)
+    return status
+
+
+@transaction.atomic
+def lead_status_update(*, actor: Actor, status: LeadStatus, name: str, is_open: bool) -> None:
+    _require_config(actor)
+    before = {"name": status.name, "is_open": status.is_open}
+    status.name = " ".join(name.split())
+    status.is_open = is_open
+    _status_check(status, exclude_pk=status.pk)
+    changes = [
+        {"field": f, "from": before[f], "to": getattr(status, f)}
+        for f in before
+        if before[f] != getattr(status, f)
+    ]
+    if changes:
+        status.save(update_fields=["name", "is_open", "updated_at"])
+        activity_record(
+            obj=status, verb=Activity.Verb.CHANGED, actor=actor.user, data={"changes": changes}
+        )
+
+
+@transaction.atomic
+def lead_status_delete(*, actor: Actor, status: LeadStatus) -> None:
+    _require_config(actor)
+    if status.role:
+        raise ValidationError(
+            _("“%(name)s” is the %(role)s: choose another one first.")
+            % {"name": status.name, "role": status.get_role_display()}
+        )
+    if Lead.objects.filter(status=status).exists():
+        raise ValidationError(
+            _("“%(name)s” is the status of leads: it cannot be deleted.") % {"name": status.name}
+        )
+    status.delete()
+
+
+@transaction.atomic
+def lead_statuses_reorder(*, actor: Actor, ids: list[int]) -> None:
+    """Put the company's statuses in the order of ``ids`` (every status exactly once)."""
+    _require_config(actor)
+    statuses = {s.pk: s for s in LeadStatus.objects.filter(company=actor.company)}
+    if sorted(ids) != sorted(statuses):
+        raise ValidationError(_("The list of statuses changed meanwhile: reload the page."))
+    for position, pk in enumerate(ids, start=1):
+        status = statuses[pk]
+        if status.sequence != position * 10:
+            status.sequence = position * 10
+            status.save(update_fields=["sequence"])
+
+
+@transaction.atomic
+def lead_status_roles_update(
+    *, actor: Actor, default: LeadStatus, converted: LeadStatus, lost: LeadStatus
+) -> None:
+    """Choose which statuses new, converted and lost leads take."""
+    _require_config(actor)
+    chosen = {LeadStatus.Role.DEFAULT: default, LeadStatus.Role.CONVERTED: converted}
+    chosen[LeadStatus.Role.LOST] = lost
+    if any(s.company_id != actor.company.pk for s in chosen.values()):
+        raise PermissionDenied
+    if len({s.pk for s in chosen.values()}) != 3:
+        raise ValidationError(_("The default, converted and lost statuses are three statuses."))
+    if not default.is_open:
+        raise ValidationError({"default": _("The default status is an open status.")})
+    for field, status in (("converted", converted), ("lost", lost)):
+        if status.is_open:
+            raise ValidationError({field: _("Choose a closed status.")})
+    for role, status in chosen.items():
+        current = LeadStatus.objects.filter(company=actor.company, role=role).first()
+        if current == status:
+            continue
+        if current is not None:
+            current.role = LeadStatus.Role.NONE
+            current.save(update_fields=["role"])
+        if status.role:
+            LeadStatus.objects.filter(pk=status.pk).update(role="")
+        status.role = role
+        status.save(update_fields=["role"])
+        activity_record(
+            obj=status,
+            verb=Activity.Verb.CHANGED,
+            actor=actor.user,
+            data={
+                "changes": [
+                    {"field": "role", "from": current.name if current else None, "to": status.name}
+                ]
+            },
+        )
+
+
+# Lead fields ---------------------------------------------------------------------------------
+
+
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def _plain(text: str, limit: int = 80) -> str:
+    """Rich text as a short plain line, for the timeline."""
+    flat = " ".join(html.unescape(_TAG_RE.sub(" ", text)).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _shown(lead: Lead, field: str) -> Any:
+    """A field's value as the timeline shows it."""
+    value = getattr(lead, field)
+    if field == "description":
+        return _plain(value) or None
+    if field in ("fixed_phone", "mobile_phone"):
+        return phone_display(value) or None
+    if field in ("civility", "size") and value not in (None, ""):
+        return str(getattr(lead, f"get_{field}_display")())
+    if isinstance(value, Model):
+        return str(value)
+    if value == "":
+        return None
+    return value
+
+
+def _check_company(actor: Actor, data: Mapping[str, Any]) -> None:
+    """Every chosen record belongs to the actor's company (forms limit choices; the API, imports
+    and crafted requests go through here too)."""
+    for name in _RELATIONS:
+        value = data.get(name)
+        if value is None:
+            continue
+        if name == "assigned_to":
+            if not value.memberships.filter(company=actor.company, is_active=True).exists():
+                raise ValidationError({name: _("Choose a user of this company.")})
+        elif value.company_id != actor.company.pk:
+            raise ValidationError({name: _("Choose a value of this company.")})
+    for tag in data.get("tags") or []:
+        if tag.company_id != actor.company.pk:
+            raise ValidationError({"tags": _("Choose tags of this company.")})
+
+
+def _normalise(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The form fields of ``data`` validated and normalised; errors keyed by field."""
+    values = {k: v for k, v in data.items() if k in FORM_FIELDS}
+    errors: dict[str, Any] = {}
+    for name, normalise in (
+        ("fixed_phone", phone_normalise),
+        ("mobile_phone", phone_normalise),
+        ("email", email_normalise),
+        ("website", website_normalise),
+    ):
+        if name in values:
+            try:
+                values[name] = normalise(values[name])
+            except ValidationError as exc:
+                errors[name] = exc.messages
+    for name in ("civility", "first_name", "last_name", "enterprise_name"):
+        if name in values:
+            values[name] = " ".join(str(values[name] or "").split())
+    if "last_name" in values and not values["last_name"]:
+        errors["last_name"] = [_("Enter the last name.")]
+    if "description" in values:
+        values["description"] = sanitise_html(values["description"])
+    if "scoring" in values:
+        values["scoring"] = values["scoring"] or 0
+        if not 0 <= values["scoring"] <= 5:
+            errors["scoring"] = [_("Lead scoring goes from 0 to 5 stars.")]
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _refresh_derived(lead: Lead) -> None:
+    """The list columns derived from the lead's own fields."""
+    simple = lead.simple_full_name
+    lead.full_name = ", ".join(p for p in (lead.enterprise_name, simple) if p)
+    lead.name_key = fold(f"{lead.last_name} {lead.first_name}")[:201]
+    lead.enterprise_key = fold(lead.enterprise_name)[:200]
+    lead.main_phone = lead.fixed_phone or lead.mobile_phone
+    lead.city_name = lead.address.city_name if lead.address_id and lead.address else ""
+    lead.city_key = fold(lead.city_name)[:200]
+    lead.search_key = " ".join(
+        p
+        for p in (
+            fold(f"{lead.first_name} {lead.last_name} {lead.last_name} {lead.first_name}"),
+            lead.enterprise_key,
+            fold(lead.email),
+            phone_search_digits(lead.fixed_phone),
+            phone_search_digits(lead.mobile_phone),
+        )
+        if p
+    )
+
+
+DERIVED = ["full_name", "name_key", "enterprise_key", "main_phone", "city_name", "city_key"]
+DERIVED.append("search_key")
+
+
+def _save_logo(lead: Lead, logo: UploadedFile | Literal[False] | None) -> dict[str, Any] | None:
+    """``logo``: a new upload, False to remove the logo, None to keep it. Returns the change."""
+    if logo is None:
+        return None
+    old = lead.logo.name if lead.logo else ""
+    if logo is False:
+        if not old:
+            return None
+        lead.logo = None
+    else:
+        try:
+            cleaned = image_clean(logo, max_side=LOGO_MAX_SIDE)
+        except ValidationError as exc:
+            raise ValidationError({"logo": exc.messages}) from exc
+        lead.logo.save(cleaned.name or "logo.png", cleaned, save=False)
+    if old:
+        storage = lead.logo.storage
+        transaction.on_commit(lambda: storage.delete(old))
+    return {"field": "logo", "from": None, "to": None}
+
+
+@transaction.atomic
+def lead_create(
+    *,
+    actor: Actor,
+    data: Mapping[str, Any],
+    address: Mapping[str, Any] | None = None,
+    tags: Iterable[Tag] = (),
+    logo: UploadedFile | None = None,
+) -> Lead:
+    """A new lead with the default status; unset tracking fields take the creator's defaults
+    (assigned to them, their active team and agency)."""
+    if not actor.has(Right.CREATE_RECORDS):
+        raise PermissionDenied(Right.CREATE_RECORDS.label)
+    values = _normalise(data)
+    tags = list(tags)
+    _check_company(actor, {**values, "tags": tags})
+    user = actor.user
+    if "assigned_to" not in data:
+        values["assigned_to"] = user
+    if "team" not in data and user.active_team_id:
+        values["team_id"] = user.active_team_id
+    if "agency" not in data and user.active_agency_id and _agencies_enabled(actor):
+        values["agency_id"] = user.active_agency_id
+    lead = Lead(
+        company=actor.company,
+        status=_status_by_role(actor.company.pk, LeadStatus.Role.DEFAULT),
+        created_by=user,
+        **values,
+    )
+    if address:
+        lead.address = address_save(address=None, data=address)
+    if logo is not None:
+        _save_logo(lead, logo)
+    _refresh_derived(lead)
+    lead.save()
+    if tags:
+        lead.tags.set(tags)
+    activity_record(obj=lead, verb=Activity.Verb.CREATED, actor=user)
+    return lead
+
+
+def _agencies_enabled(actor: Actor) -> bool:
+    settings = getattr(actor.company, "crm_settings", None)
+    return bool(settings and settings.agencies_enabled)
+
+
+class ConflictError(ValidationError):
+    """Someone else saved the lead after the form was opened."""
+
+
+@transaction.atomic
+def lead_update(
+    *,
+    actor: Actor,
+    lead: Lead,
+    data: Mapping[str, Any],
+    version: int,
+    address: Mapping[str, Any] | None = None,
+    tags: Iterable[Tag] | None = None,
+    logo: UploadedFile | Literal[False] | None = None,
+) -> Lead:
+    """Save the fields in ``data`` (and the address, tags and logo when given) if nobody saved the
+    lead since ``version`` was read; ConflictError otherwise, and nothing is written."""
+    _require_change(actor, lead)
+    values = _normalise(data)
+    tag_list = list(tags) if tags is not None else None
+    _check_company(actor, {**values, "tags": tag_list or []})
+    # The version moves first: of two saves from the same version, only one passes this line.
+    if not Lead.objects.filter(pk=lead.pk, version=version).update(version=F("version") + 1):
+        raise ConflictError(
+            _(
+                "Someone else saved this lead while you were editing it. Your values are kept "
+                "below: check them against the saved lead and save again to keep yours."
+            ),
+            code="conflict",
+        )
+    lead.version = version + 1
+    changes = []
+    for name, value in values.items():
+        before = _shown(lead, name)
+        setattr(lead, name, value)
+        after = _shown(lead, name)
+        if before != after:
+            changes.append({"field": name, "from": before, "to": after})
+    if address is not None:
+        label_before = address_label(lead.address)
+        lead.address = address_save(address=lead.address, data=address)
+        label_after = address_label(lead.address)
+        if label_before != label_after:
+            changes.append({"field": "address", "from": label_before or None, "to": label_after})
+    logo_change = _save_logo(lead, logo)
+    if logo_change:
+        changes.append(logo_change)
+    _refresh_derived(lead)
+    lead.save()
+    if tag_list is not None:
+        tag_change = _set_tags(lead, tag_list)
+        if tag_change:
+            changes.append(tag_change)
+    assigned = next((c for c in changes if c["field"] == "assigned_to"), None)
+    others = [c for c in changes if c is not assigned]
+    if others:
+        activity_record(
+            obj=lead, verb=Activity.Verb.CHANGED, actor=actor.user, data={"changes": others}
+        )
+    if assigned:
+        activity_record(
+            obj=lead, verb=Activity.Verb.ASSIGNED, actor=actor.user, data={"changes": [assigned]}
+        )
+    return lead
+
+
+def _set_tags(lead: Lead, tags: list[Tag]) -> dict[str, Any] | None:
+    current = {t.pk: t for t in lead.tags.all()}
+    wanted = {t.pk: t for t in tags}
+    added = [wanted[pk] for pk in wanted.keys() - current.keys()]
+    removed = [current[pk] for pk in current.keys() - wanted.keys()]
+    if not added and not removed:
+        return None
+    lead.tags.set(tags)
+    return {
+        "field": "tags",
+        "added": sorted(t.name for t in added),
+        "removed": sorted(t.name for t in removed),
+    }
+
+
+def _require_change(actor: Actor, lead: Lead) -> None:
+    if lead.company_id != actor.company.pk:
+        raise PermissionDenied
+    if not actor.has(Right.CHANGE_RECORDS):
+        raise PermissionDenied(Right.CHANGE_RECORDS.label)
+
+
+def _status_change(actor: Actor, lead: Lead, status: LeadStatus, **extra: Any) -> None:
+    before = lead.status
+    lead.status = status
+    fields = ["status", "updated_at"]
+    for name, value in extra.items():
+        setattr(lead, name, value)
+        fields.append(name)
+    lead.save(update_fields=fields)
+    data: dict[str, Any] = {
+        "changes": [{"field": "status", "from": before.name, "to": status.name}]
+    }
+    if extra.get("lost_reason"):
+        data["changes"].append(
+            {"field": "lost_reason", "from": None, "to": extra["lost_reason"].name}
+        )
+    if extra.get("lost_comment"):
+        data["message"] = extra["lost_comment"]
+    activity_record(obj=lead, verb=Activity.Verb.STATUS_CHANGED, actor=actor.user, data=data)
+
+
+def _status_move_refusal(lead: Lead, status: LeadStatus) -> str | None:
+    """Why ``lead`` may not move to ``status`` by a click (status bar, kanban, bulk), or None."""
+    if status.company_id != lead.company_id:
+        return _("Choose a status of this company.")
+    if status.role == LeadStatus.Role.CONVERTED:
+        return _("To convert a lead, use the Convert button.")
+    if status.role == LeadStatus.Role.LOST:
+        return _("To lose a lead, use the Lose button.")
+    if lead.status.role == LeadStatus.Role.CONVERTED:
+        return _("This lead is converted: its status no longer changes.")
+    if lead.status.role == LeadStatus.Role.LOST:
+        return _("This lead is lost: reopen it first.")
+    if not status.is_open:
+        return _("A lead moves to a closed status only through Convert or Lose.")
+    return None
+
+
+@transaction.atomic
+def lead_change_status(*, actor: Actor, lead: Lead, status: LeadStatus) -> None:
+    """Move the lead to an open status (the status bar); Convert and Lose have their own ways."""
+    _require_change(actor, lead)
+    refusal = _status_move_refusal(lead, status)
+    if refusal:
+        raise ValidationError(refusal)
+    if status.pk != lead.status_id:
+        _status_change(actor, lead, status, lost_reason=None, lost_comment="")
+
+
+def _assign(actor: Actor, lead: Lead, user: User | None) -> None:
+    if lead.assigned_to_id == (user.pk if user else None):
+        return
+    before = str(lead.assigned_to) if lead.assigned_to_id else None
+    lead.assigned_to = user
+    lead.version += 1
+    lead.save(update_fields=["assigned_to", "version", "updated_at"])
+    activity_record(
+        obj=lead,
+        verb=Activity.Verb.ASSIGNED,
+        actor=actor.user,
+        data={"changes": [{"field": "assigned_to", "from": before, "to": str(user) or None}]},
+    )
+
+
+@transaction.atomic
+def lead_take_charge(*, actor: Actor, lead: Lead) -> None:
+    """Assign the lead to me (« Prendre en charge »); refused on a lost lead."""
+    _require_change(actor, lead)
+    if lead.status.role == LeadStatus.Role.LOST:
+        raise ValidationError(_("A lost lead cannot be taken in charge: reopen it first."))
+    _assign(actor, lead, actor.user)
+
+
+@transaction.atomic
+def lead_lose(*, actor: Actor, lead: Lead, reason: LostReason | None, comment: str = "") -> None:
+    """Mark the lead lost with a reason (and a comment when the reason asks for one)."""
+    _require_change(actor, lead)
+    if lead.status.role == LeadStatus.Role.LOST:
+        raise ValidationError(_("This lead is already lost."))
+    if lead.status.role == LeadStatus.Role.CONVERTED:
+        raise ValidationError(_("A converted lead cannot be lost."))
+    if reason is None:
+        raise ValidationError({"reason": _("Choose a lost reason.")})
+    if reason.company_id != actor.company.pk:
+        raise ValidationError({"reason": _("Choose a value of this company.")})
+    comment = comment.strip()
+    if reason.comment_required and not comment:
+        raise ValidationError({"comment": _("This reason asks for a comment.")})
+    lost = _status_by_role(actor.company.pk, LeadStatus.Role.LOST)
+    _status_change(actor, lead, lost, lost_reason=reason, lost_comment=comment)
+
+
+@transaction.atomic
+def lead_reopen(*, actor: Actor, lead: Lead) -> None:
+    """Give a lost lead the default status again, forgetting why it was lost."""
+    _require_change(actor, lead)
+    if lead.status.role != LeadStatus.Role.LOST:
+        raise ValidationError(_("Only a lost lead can be reopened."))
+    default = _status_by_role(actor.company.pk, LeadStatus.Role.DEFAULT)
+    _status_change(actor, lead, default, lost_reason=None, lost_comment="")
+
+
+def _require_delete(actor: Actor, lead: Lead) -> None:
+    if lead.company_id != actor.company.pk:
+        raise PermissionDenied
+    if not actor.has(Right.DELETE_RECORDS):
+        raise PermissionDenied(Right.DELETE_RECORDS.label)
+
+
+def _delete(actor: Actor, lead: Lead) -> None:
+    activity_record(
+        obj=lead, verb=Activity.Verb.DELETED, actor=actor.user, data={"message": lead.full_name}
+    )
+    address = lead.address
+    logo = lead.logo.name if lead.logo else ""
+    lead.delete()
+    if address is not None:
+        address.delete()
+    if logo:
+        storage = lead.logo.storage
+        transaction.on_commit(lambda: storage.delete(logo))
+
+
+@transaction.atomic
+def lead_delete(*, actor: Actor, lead: Lead) -> None:
+    _require_delete(actor, lead)
+    _delete(actor, lead)
+
+
+# Bulk actions --------------------------------------------------------------------------------
+
+
+def _bulk_rows(leads: QuerySet[Lead]) -> list[Lead]:
+    """The selected leads, locked for the action (``leads`` is already access-filtered)."""
+    rows = list(leads.select_related("status", "assigned_to").order_by("id")[: MAX_BULK + 1])
+    if len(rows) > MAX_BULK:
+        raise ValidationError(
+            _("At most %(max)s leads at once: narrow the selection with filters.")
+            % {"max": f"{MAX_BULK:,}".replace(",", "\u202f")}
+        )
+    return rows
+
+
+@transaction.atomic
+def leads_bulk_assign(*, actor: Actor, leads: QuerySet[Lead], user: User | None) -> tuple[int, int]:
+    """Assign every selected lead to ``user`` (None: unassign). Lost leads are skipped, as Take
+    charge refuses them. Returns (changed, skipped)."""
+    if not actor.has(Right.CHANGE_RECORDS):
+        raise PermissionDenied(Right.CHANGE_RECORDS.label)
+    if user is not None:
+        _check_company(actor, {"assigned_to": user})
+    changed = skipped = 0
+    for lead in _bulk_rows(leads):
+        if lead.status.role == LeadStatus.Role.LOST:
+            skipped += 1
+        elif lead.assigned_to_id != (user.pk if user else None):
+            _assign(actor, lead, user)
+            changed += 1
+    return changed, skipped
+
+
+@transaction.atomic
+def leads_bulk_status(
+    *, actor: Actor, leads: QuerySet[Lead], status: LeadStatus
+) -> tuple[int, int]:
+    """Move every selected lead to an open status; leads that may not move are skipped."""
+    if not actor.has(Right.CHANGE_RECORDS):
+        raise PermissionDenied(Right.CHANGE_RECORDS.label)
+    if status.company_id != actor.company.pk:
+        raise PermissionDenied
+    if status.role in (LeadStatus.Role.CONVERTED, LeadStatus.Role.LOST) or not status.is_open:
+        raise ValidationError(_("Leads move to a closed status only through Convert or Lose."))
+    changed = skipped = 0
+    for lead in _bulk_rows(leads):
+        if _status_move_refusal(lead, status):
+            skipped += 1
+        elif lead.status_id != status.pk:
+            _status_change(actor, lead, status, lost_reason=None, lost_comment="")
+            changed += 1
+    return changed, skipped
+
+
+@transaction.atomic
+def leads_bulk_tag(*, actor: Actor, leads: QuerySet[Lead], tag: Tag, add: bool) -> tuple[int, int]:
+    """Add ``tag`` to (or remove it from) every selected lead."""
+    if not actor.has(Right.CHANGE_RECORDS):
+        raise PermissionDenied(Right.CHANGE_RECORDS.label)
+    if tag.company_id != actor.company.pk:
+        raise PermissionDenied
+    rows = _bulk_rows(leads)
+    through = Lead.tags.through
+    tagged = set(
+        through.objects.filter(tag_id=tag.pk, lead_id__in=[r.pk for r in rows]).values_list(
+            "lead_id", flat=True
+        )
+    )
+    targets = [r for r in rows if (r.pk in tagged) != add]
+    if add:
+        through.objects.bulk_create([through(lead_id=r.pk, tag_id=tag.pk) for r in targets])
+    else:
+        through.objects.filter(tag_id=tag.pk, lead_id__in=[r.pk for r in targets]).delete()
+    change = {
+        "field": "tags",
+        "added": [tag.name] if add else [],
+        "removed": [] if add else [tag.name],
+    }
+    Lead.objects.filter(pk__in=[r.pk for r in targets]).update(updated_at=timezone.now())
+    for lead in targets:
+        activity_record(
+            obj=lead, verb=Activity.Verb.CHANGED, actor=actor.user, data={"changes": [change]}
+        )
+    return len(targets), len(rows) - len(targets)
+
+
+@transaction.atomic
+def leads_bulk_delete(*, actor: Actor, leads: QuerySet[Lead]) -> int:
+    if not actor.has(Right.DELETE_RECORDS):
+        raise PermissionDenied(Right.DELETE_RECORDS.label)
+    rows = _bulk_rows(leads)
+    for lead in rows:
+        _require_delete(actor, lead)
+        _delete(actor, lead)
+    return len(rows)
