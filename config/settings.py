@@ -246,9 +246,11 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
-# No inline script anywhere: pages load their behaviour from static files.
+# No inline script anywhere: pages load their behaviour from static files. Inline styles only with
+# the response's nonce (the rich-text editor's own stylesheet), filled in by the middleware.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'nonce-{style_nonce}'; "
+    "img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; object-src 'none'"
 )

@@ -21,4 +21,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "nav_config": actor.has(Right.MANAGE_CONFIGURATION) or actor.has(Right.MANAGE_USERS),
         "can_manage_users": actor.has(Right.MANAGE_USERS),
         "can_configure": actor.has(Right.MANAGE_CONFIGURATION),
+        "can_create_leads": actor.has(Right.CREATE_RECORDS),
     }

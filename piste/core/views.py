@@ -29,8 +29,18 @@ logger = logging.getLogger(__name__)
 
 @login_required
 def home(request: AuthedHttpRequest) -> HttpResponse:
+    from piste.leads.selectors import my_latest_leads
+
     actor = require_actor(request.user)
-    return render(request, "core/home.html", {"actor": actor})
+    return render(
+        request,
+        "core/home.html",
+        {
+            "actor": actor,
+            "my_leads": my_latest_leads(request.user),
+            "can_create": actor.has(Right.CREATE_RECORDS),
+        },
+    )
 
 
 @require_GET

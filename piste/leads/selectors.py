@@ -67,6 +67,16 @@ def lead_get_for_user(user: Any, pk: Any) -> Lead:
     )
 
 
+def my_latest_leads(user: User, limit: int = 5) -> list[Lead]:
+    """The newest leads assigned to the user, for the home page (the My leads index)."""
+    return list(
+        leads_for_user(user)
+        .filter(assigned_to_id=user.pk)
+        .select_related("status")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
 def lead_statuses(company: Company | int) -> list[LeadStatus]:
     """The company's statuses in status-bar order."""
     company_id = company if isinstance(company, int) else company.pk

@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext as _
 
+from piste.core.contact import phone_display
 from piste.core.timeline import field_label as _field_label
 
 register = template.Library()
@@ -46,3 +47,9 @@ def cursor_url(context: Any, cursor: str) -> str:
 def field_value(obj: Any, name: str) -> Any:
     value = getattr(obj, name)
     return value
+
+
+@register.filter
+def phone(value: str | None) -> str:
+    """A stored E.164 number as people read it ("06 12 34 56 78")."""
+    return phone_display(value)

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from piste.core.access import actor_for
+from piste.core.access import require_actor as actor_for
 from piste.leads import selectors, services
 from piste.leads.tests.factories import make_lead
 
