@@ -7,7 +7,7 @@ requests and measured requests one after the other. Prints p50/p95/p99 per scena
 bench/results/latest.json, and exits non-zero when a scenario misses its p95 target.
 
 Environment: DATABASE_URL (PostgreSQL, required), BENCH_SIZE (rows per entity, 1,000,000),
-BENCH_CITIES (generated cities, 1,000,000),
+BENCH_CITIES (generated cities, 1,000,000), BENCH_LEADS (generated leads, 1,000,000),
 BENCH_REQUESTS (measured requests per scenario, 50), BENCH_WARMUP (5), BENCH_REUSE (1 keeps a
 dataset of the right size), BENCH_SCENARIOS (comma-separated names, default all),
 PISTE_DATA_DIR (default var/bench: static files, logs), REDIS_URL (optional, passed on).
@@ -68,7 +68,9 @@ def server_environment(data_dir: Path) -> dict[str, str]:
     }
 
 
-def prepare_database(size: int, reuse: bool) -> None:
+def prepare_database(size: int, reuse: bool) -> bool:
+    """Migrate, collect the static files, generate the tags and activities; True when an earlier
+    run's tags and activities were reused."""
     from django.core.management import call_command
 
     from bench.scenarios import Dataset
@@ -84,7 +86,7 @@ def prepare_database(size: int, reuse: bool) -> None:
         try:
             if present.tag_count == size and present.activity_count == size:
                 print(f"dataset: reusing {size:,} tags and {size:,} activities", flush=True)
-                return
+                return True
         except Company.DoesNotExist:
             pass  # no bench company yet: generate it
     call_command(
@@ -94,6 +96,7 @@ def prepare_database(size: int, reuse: bool) -> None:
         f"--company-name={COMPANY}",
         f"--password={PASSWORD}",
     )
+    return False
 
 
 def start_server(port: int, log_path: Path) -> subprocess.Popen[bytes]:
@@ -231,14 +234,16 @@ def main() -> int:
     django.setup()
     from django.db import connections
 
-    from bench.scenarios import SCENARIOS, Dataset, prepare_cities
+    from bench.scenarios import SCENARIOS, Dataset, prepare_cities, prepare_leads
 
     scenarios = [s for s in SCENARIOS if not wanted or s.name in wanted]
     if wanted - {s.name for s in scenarios}:
         print(f"Unknown scenarios: {', '.join(sorted(wanted - {s.name for s in SCENARIOS}))}")
         return 2
-    prepare_database(size, reuse)
+    tags_reused = prepare_database(size, reuse)
     prepare_cities(int(os.environ.get("BENCH_CITIES", "1000000")), reuse)
+    # New tags took the leads' tag links with them: the leads are generated again then.
+    prepare_leads(int(os.environ.get("BENCH_LEADS", "1000000")), reuse and tags_reused)
     dataset = Dataset(COMPANY)
     # URLs and expected texts are read before the server starts, so they are not timed.
     plans = [(s, s.url(dataset), s.expect(dataset) if s.expect else None) for s in scenarios]

@@ -9,7 +9,9 @@ error page by mistake). To measure a new page, add the facts it needs to ``Datas
 building the URLs, once, before the server starts.
 
 The city autocomplete scenarios read a generated city referential (``prepare_cities``, sized by
-BENCH_CITIES): the first 40,000 cities French-like, the rest in other countries.
+BENCH_CITIES): the first 40,000 cities French-like, the rest in other countries. The lead
+scenarios read generated leads (``prepare_leads``, sized by BENCH_LEADS), as the bench
+administrator sees them.
 """
 
 from __future__ import annotations
@@ -17,9 +19,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
+from urllib.parse import urlencode
+
+from django.utils.html import escape
 
 HTMX = {"HX-Request": "true"}
 JSON = {"Accept": "application/json"}
+# The lead lists' page size and the page the deep list scenarios open.
+LEAD_PAGE_SIZE = 25
+DEEP_PAGE = 500
+# What the lead search scenarios type: a name, a company, an email and a phone fragment.
+SEARCHES = {
+    "name": "lefeb",
+    "company": "menuiserie bert",
+    "email": "camille.lefebvre",
+    "phone": "06 12 34",
+}
 
 
 class Dataset:
@@ -27,6 +43,7 @@ class Dataset:
 
     def __init__(self, company_name: str = "Bench SA") -> None:
         self.company_name = company_name
+        self._lead_pages: dict[tuple[Any, ...], tuple[str, int]] = {}
 
     @cached_property
     def company_id(self) -> int:
@@ -43,9 +60,14 @@ class Dataset:
 
     @cached_property
     def activity_count(self) -> int:
-        from piste.core.models import Activity
+        """Activities on tags (the generated leads have timelines of their own)."""
+        from django.contrib.contenttypes.models import ContentType
 
-        return Activity.objects.filter(company_id=self.company_id).count()
+        from piste.core.models import Activity, Tag
+
+        return Activity.objects.filter(
+            company_id=self.company_id, content_type=ContentType.objects.get_for_model(Tag)
+        ).count()
 
     def _tag_in_name_order(self, position: float) -> tuple[str, int]:
         """(name_key, id) of the tag at ``position`` (0..1) of the list sorted by name."""
@@ -116,6 +138,98 @@ class Dataset:
         depth = int(timeline.count() * 0.9)
         return timeline.values_list("id", flat=True)[depth]
 
+    # Leads -------------------------------------------------------------------------------
+
+    @cached_property
+    def lead_count(self) -> int:
+        from piste.leads.models import Lead
+
+        return Lead.objects.filter(company_id=self.company_id).count()
+
+    @cached_property
+    def bench_user(self) -> Any:
+        from piste.users.models import User
+
+        return User.objects.get(username="bench")
+
+    @cached_property
+    def busiest_source_id(self) -> int:
+        """The lead source most leads have (a filter with many matches, so page 500 exists)."""
+        from django.db.models import Count
+
+        from piste.leads.models import Lead
+
+        return (
+            Lead.objects.filter(company_id=self.company_id, source__isnull=False)
+            .values("source_id")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+            .values_list("source_id", flat=True)[0]
+        )
+
+    @cached_property
+    def plain_open_status_id(self) -> int:
+        """An open status without role (« Sales qualification » in the default statuses)."""
+        from piste.leads.selectors import lead_statuses
+
+        return [s.pk for s in lead_statuses(self.company_id) if s.is_open and not s.role][-1]
+
+    def _lead_rows(self, kind: str, sort: str, params: Mapping[str, Any]) -> tuple[Any, str]:
+        """The rows of a lead list in its order, read as the list reads them (same selectors, as
+        the bench user), and its sort column. ``params``: the list's URL filters."""
+        from piste.leads.selectors import SORTS, LeadFilters, filtered_leads, lead_statuses
+
+        filters = LeadFilters(
+            q=params.get("q", ""),
+            source=params.get("source"),
+            statuses=[params["status"]] if "status" in params else [],
+        )
+        column = SORTS[sort.lstrip("-")]
+        order = [f"-{column}", "-id"] if sort.startswith("-") else [column, "id"]
+        rows = filtered_leads(
+            user=self.bench_user,
+            kind=kind,
+            filters=filters,
+            statuses=lead_statuses(self.company_id),
+        ).order_by(*order)
+        return rows, column
+
+    def lead_page(
+        self, kind: str, sort: str, page: int, params: Mapping[str, Any]
+    ) -> tuple[str, int]:
+        """(cursor, first lead id) of page ``page`` of a lead list: the "next page" cursor of
+        the page before it ("" for page 1) and the lead the page starts with."""
+        from piste.core.pagination import _encode
+
+        key = (kind, sort, page, tuple(sorted(params.items())))
+        if key not in self._lead_pages:
+            rows, column = self._lead_rows(kind, sort, params)
+            position = (page - 1) * LEAD_PAGE_SIZE
+            first_id = rows.values_list("id", flat=True)[position]
+            cursor = ""
+            if page > 1:
+                value, pk = rows.values_list(column, "id")[position - 1]
+                cursor = _encode(value, pk, "n")
+            self._lead_pages[key] = (cursor, first_id)
+        return self._lead_pages[key]
+
+    @cached_property
+    def lead_with_timeline(self) -> Any:
+        """The newest lead with a generated timeline (a full first timeline page)."""
+        from django.contrib.contenttypes.models import ContentType
+
+        from piste.core.models import Activity
+        from piste.leads.models import Lead
+
+        lead_id = (
+            Activity.objects.filter(
+                company_id=self.company_id, content_type=ContentType.objects.get_for_model(Lead)
+            )
+            .order_by("-object_id")
+            .values_list("object_id", flat=True)[0]
+        )
+        return Lead.objects.get(pk=lead_id)
+
     @cached_property
     def generated_city_count(self) -> int:
         from piste.geo.management.commands.generate_cities import generated_cities
@@ -134,6 +248,17 @@ def prepare_cities(count: int, reuse: bool) -> None:
     call_command("generate_cities", "--reset", f"--size={count}")
 
 
+def prepare_leads(count: int, reuse: bool) -> None:
+    """Generate ``count`` leads in the bench company (replacing its leads), unless ``reuse`` and
+    there are that many already. Their tags are the bench tags: generate those first."""
+    from django.core.management import call_command
+
+    if reuse and Dataset().lead_count == count:
+        print(f"leads: reusing {count:,} leads", flush=True)
+        return
+    call_command("generate_dataset", "--entity=leads", "--reset", f"--leads={count}")
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -143,6 +268,39 @@ class Scenario:
     headers: Mapping[str, str] = field(default_factory=dict)
     # A text the response must contain, checked on the warm-up requests.
     expect: Callable[[Dataset], str] | None = None
+
+
+def _lead_list(
+    name: str,
+    kind: str,
+    *,
+    deep: bool,
+    sort: str,
+    params: Callable[[Dataset], dict[str, Any]],
+    what: str,
+) -> Scenario:
+    """A lead list scenario (/leads/<kind>/): its first page, or page DEEP_PAGE through the
+    cursor the page before it links to. The response must link to the lead the page starts
+    with."""
+
+    def page(d: Dataset) -> tuple[str, int]:
+        return d.lead_page(kind, sort, DEEP_PAGE if deep else 1, params(d))
+
+    def url(d: Dataset) -> str:
+        cursor, _first = page(d)
+        query = {**params(d), "sort": sort, "cursor": cursor}
+        return f"/leads/{kind}/?{urlencode({k: v for k, v in query.items() if v})}"
+
+    def expect(d: Dataset) -> str:
+        _cursor, first = page(d)
+        return f'href="/leads/{first}/"'
+
+    return Scenario(name=name, target_p95_ms=50, url=url, what=what, expect=expect)
+
+
+def _search(kind: str) -> Callable[[Dataset], dict[str, Any]]:
+    """The search box's parameter, read when the bench runs (tests put their own texts)."""
+    return lambda d: {"q": SEARCHES[kind]}
 
 
 SCENARIOS: list[Scenario] = [
@@ -222,5 +380,61 @@ SCENARIOS: list[Scenario] = [
         "(the broadest query answered).",
         headers=JSON,
         expect=lambda d: '"city_id"',
+    ),
+    *[
+        _lead_list(
+            f"leads_open_by_source_{label}",
+            "open",
+            deep=deep,
+            sort="-created",
+            params=lambda d: {"source": d.busiest_source_id},
+            what=f"Open leads of the busiest source, newest first, {label.replace('_', ' ')}: "
+            "(company, created_at, id) index read backwards, status and source filtered.",
+        )
+        for deep, label in ((False, "first_page"), (True, "page_500"))
+    ],
+    *[
+        _lead_list(
+            f"leads_open_by_status_by_name_{label}",
+            "open",
+            deep=deep,
+            sort="name",
+            params=lambda d: {"status": d.plain_open_status_id},
+            what=f"Open leads of one status sorted by name, {label.replace('_', ' ')}: "
+            "(company, name_key, id) index, status filtered.",
+        )
+        for deep, label in ((False, "first_page"), (True, "page_500"))
+    ],
+    *[
+        _lead_list(
+            f"leads_mine_{label}",
+            "mine",
+            deep=deep,
+            sort="-created",
+            params=lambda d: {},
+            what="My leads (the bench user has 1 lead in 21), newest first, "
+            f"{label.replace('_', ' ')}: (assigned_to, created_at, id) index.",
+        )
+        for deep, label in ((False, "first_page"), (True, "page_500"))
+    ],
+    *[
+        _lead_list(
+            f"leads_search_{kind}",
+            "open",
+            deep=False,
+            sort="-created",
+            params=_search(kind),
+            what=f"Open leads searched for a {kind} fragment ({SEARCHES[kind]!r}): search_key "
+            "LIKE '%…%' (trigram index on PostgreSQL), newest first.",
+        )
+        for kind in ("name", "company", "email", "phone")
+    ],
+    Scenario(
+        name="lead_page",
+        target_p95_ms=40,
+        url=lambda d: f"/leads/{d.lead_with_timeline.pk}/",
+        what="A lead's page: the lead with its relations, status bar, tags and the first "
+        "timeline page (a lead with a 30-line timeline).",
+        expect=lambda d: escape(d.lead_with_timeline.simple_full_name),
     ),
 ]

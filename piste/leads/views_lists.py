@@ -7,13 +7,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from piste.core.access import Actor, company_required, get_or_404, require_actor
@@ -35,7 +36,7 @@ TITLES = {
 # (sort name in selectors.SORTS, column heading), in the order of the table.
 COLUMNS = [
     ("name", gettext_lazy("Full name")),
-    ("company", gettext_lazy("Company")),
+    ("company", pgettext_lazy("lead list column", "Company")),
     ("phone", gettext_lazy("Phone")),
     ("city", gettext_lazy("City")),
     ("created", gettext_lazy("Created on")),
@@ -101,12 +102,25 @@ def lead_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     context.update(
         statuses=statuses,
         open_statuses=[s for s in statuses if s.is_open],
-        sources=list(LeadSource.objects.filter(company=actor.company)),
-        tags=list(Tag.objects.filter(company=actor.company)),
+        sources=_choices(LeadSource.objects.filter(company=actor.company), []),
+        tags=_choices(Tag.objects.filter(company=actor.company), filters.tags),
         users=list(company_users(actor.company.pk)),
         show_filters=_panel_open(filters),
     )
     return render(request, TEMPLATE, context)
+
+
+# A company may hold thousands of tags: the panel offers the first ones by name, plus those the
+# list is filtered on (a page must not load a whole referential).
+MAX_CHOICES = 200
+
+
+def _choices(qs: QuerySet[Any], chosen: list[int]) -> list[Any]:
+    rows = list(qs.order_by("name_key", "id")[:MAX_CHOICES])
+    missing = set(chosen) - {r.pk for r in rows}
+    if missing:
+        rows += list(qs.filter(pk__in=missing))
+    return rows
 
 
 def _panel_open(filters: selectors.LeadFilters) -> bool:

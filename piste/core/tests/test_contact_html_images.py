@@ -64,7 +64,7 @@ def test_websites_get_a_scheme_and_a_lower_case_host():
 
 def test_rich_text_keeps_formatting_and_drops_scripts_handlers_and_remote_images(settings):
     html = (
-        '<div><strong>Besoin</strong> <em>urgent</em><script>alert(1)</script>'
+        "<div><strong>Besoin</strong> <em>urgent</em><script>alert(1)</script>"
         '<a href="javascript:alert(1)">x</a><a href="https://exemple.fr">site</a>'
         '<img src="https://tracker.example/p.gif" onerror="alert(1)">'
         f'<img src="{settings.UPLOADS_URL_PREFIX}abc/" alt="plan"></div>'

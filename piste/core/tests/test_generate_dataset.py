@@ -59,3 +59,176 @@ def test_reset_replaces_the_bench_rows_only(db, personas):
 def test_generates_a_configuration_list(db):
     _generate("--entity", "industry-sectors", "--size", "40")
     assert IndustrySector.objects.filter(company__name_key=fold("Bench SA")).count() == 40
+
+
+# Leads ---------------------------------------------------------------------------------------
+
+
+def _bench_leads():
+    from piste.leads.models import Lead
+
+    return Lead.objects.filter(company__name_key=fold("Bench SA"))
+
+
+def test_generated_leads_have_the_derived_columns_the_services_compute(db):
+    from piste.core.contact import email_normalise, phone_normalise, website_normalise
+    from piste.geo.models import Address
+    from piste.leads.services import DERIVED, _refresh_derived
+
+    _generate("--entity", "leads", "--leads", "400")
+
+    leads = list(_bench_leads().select_related("address"))
+    assert len(leads) == 400
+    for lead in leads:
+        stored = {name: getattr(lead, name) for name in DERIVED}
+        # Generated leads keep their city without an Address row: recompute with one there.
+        lead.address = Address(pk=-1, city_name=lead.city_name)
+        _refresh_derived(lead)
+        assert {name: getattr(lead, name) for name in DERIVED} == stored, lead.pk
+        # What the lead form would store for what the lead shows.
+        for phone in (lead.fixed_phone, lead.mobile_phone):
+            assert phone_normalise(phone) == phone
+        assert email_normalise(lead.email) == lead.email
+        assert website_normalise(lead.website) == lead.website
+        assert 0 <= lead.scoring <= 5
+
+
+def test_generated_leads_spread_like_a_sales_team_s_leads(db):
+    from piste.leads.models import Lead, LeadStatus
+    from piste.users.models import Membership
+
+    _generate("--size", "20")
+    _generate("--entity", "leads", "--leads", "1000")
+
+    leads = _bench_leads()
+    company = Company.objects.get(name_key=fold("Bench SA"))
+    statuses = LeadStatus.objects.filter(company=company)
+    assert set(leads.values_list("status_id", flat=True)) == set(
+        statuses.values_list("id", flat=True)
+    )
+    assert leads.filter(status__is_open=True).count() > 700
+    lost = leads.filter(status__role=LeadStatus.Role.LOST)
+    assert lost.exists() and not lost.filter(lost_reason__isnull=True).exists()
+    assert not leads.filter(status__is_open=True, lost_reason__isnull=False).exists()
+    assert 150 < leads.filter(assigned_to__isnull=True).count() < 250
+    members = set(
+        Membership.objects.filter(company=company, is_active=True).values_list("user_id", flat=True)
+    )
+    assignees = set(leads.exclude(assigned_to=None).values_list("assigned_to_id", flat=True))
+    assert assignees <= members and len(assignees) == 21
+    assert leads.filter(assigned_to__username="bench").count() > 30  # My leads of the bench user
+    assert leads.exclude(team=None).exists() and leads.exclude(source=None).exists()
+    assert Lead.tags.through.objects.filter(lead__in=leads).count() > 200
+    oldest, newest = leads.order_by("created_at").first(), leads.order_by("created_at").last()
+    assert (newest.created_at - oldest.created_at).days > 365 * 2
+    assert leads.values("enterprise_key").distinct().count() > 300
+    assert leads.values("city_key").distinct().count() > 30
+    lead_timelines = Activity.objects.filter(company=company, object_id__in=leads.values("id"))
+    assert lead_timelines.exclude(content_type__model="lead").count() <= lead_timelines.count()
+    assert Activity.objects.filter(content_type__model="lead", company=company).count() == 30
+
+
+def test_leads_are_refused_over_existing_ones_and_reset_replaces_the_bench_leads_only(db, personas):
+    from piste.leads.models import Lead
+    from piste.leads.tests.factories import make_lead
+
+    ours = make_lead(personas.salesperson, last_name="Réel")
+    _generate("--size", "10")
+    _generate("--entity", "leads", "--leads", "100")
+    with pytest.raises(CommandError):
+        _generate("--entity", "leads", "--leads", "100")
+    assert _bench_leads().count() == 100
+
+    _generate("--entity", "leads", "--leads", "60", "--reset")
+
+    assert _bench_leads().count() == 60
+    company = Company.objects.get(name_key=fold("Bench SA"))
+    lead_activities = Activity.objects.filter(company=company, content_type__model="lead")
+    assert set(lead_activities.values_list("object_id", flat=True)) <= set(
+        _bench_leads().values_list("id", flat=True)
+    )
+    assert Lead.objects.filter(pk=ours.pk).exists()
+    assert Activity.objects.filter(object_id=ours.pk, content_type__model="lead").exists()
+    assert User.objects.filter(username__startswith="bench").count() == 21
+
+
+def test_resetting_the_tags_removes_their_lead_links_and_keeps_the_leads(db):
+    from piste.leads.models import Lead
+
+    _generate("--size", "10")
+    _generate("--entity", "leads", "--leads", "100")
+    assert Lead.tags.through.objects.exists()
+
+    _generate("--size", "10", "--reset")
+
+    assert _bench_leads().count() == 100
+    assert not Lead.tags.through.objects.exists()
+
+
+def test_a_large_load_on_postgresql_puts_back_every_index_and_foreign_key(db, monkeypatch):
+    from django.db import connection
+
+    from piste.core.management.commands import generate_dataset
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the indexes are dropped and rebuilt on PostgreSQL only")
+
+    def schema() -> list[tuple[str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename LIKE 'leads_lead%%' "
+                "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid::regclass::text LIKE 'leads_lead%%' ORDER BY 1, 2"
+            )
+            return cursor.fetchall()
+
+    before = schema()
+    assert any("gin_trgm_ops" in definition for _name, definition in before)
+    monkeypatch.setattr(generate_dataset, "REBUILD_INDEXES_FROM", 10)
+    _generate("--size", "10")
+    _generate("--entity", "leads", "--leads", "50")
+
+    assert _bench_leads().count() == 50
+    assert schema() == before
+
+
+def test_the_bench_lead_scenarios_open_real_pages_showing_what_they_expect(db, monkeypatch):
+    """Each lead scenario of bench/scenarios.py, on a small dataset (page 3 as the deep page):
+    the URL answers 200 to the bench user and shows the expected lead."""
+    from bench import scenarios
+    from piste.core.contact import phone_display
+    from piste.leads.models import LeadStatus
+
+    monkeypatch.setattr(scenarios, "DEEP_PAGE", 3)
+    _generate("--size", "10")
+    _generate("--entity", "leads", "--leads", "3000")
+    # Fragments of an open lead's name, company, email and phone, typed as people type them.
+    lead = (
+        _bench_leads()
+        .filter(status__role=LeadStatus.Role.DEFAULT)
+        .exclude(enterprise_name="")
+        .exclude(email="")
+        .exclude(mobile_phone="")
+        .first()
+    )
+    monkeypatch.setattr(
+        scenarios,
+        "SEARCHES",
+        {
+            "name": lead.last_name[:5].lower(),
+            "company": lead.enterprise_name[:12],
+            "email": lead.email.split("@")[0],
+            "phone": phone_display(lead.mobile_phone)[:8],
+        },
+    )
+    dataset = scenarios.Dataset()
+    client = Client()
+    assert client.login(username="bench", password="bench-pass")
+    lead_scenarios = [s for s in scenarios.SCENARIOS if s.name.startswith("lead")]
+    assert len(lead_scenarios) == 11
+    for scenario in lead_scenarios:
+        url = scenario.url(dataset)
+        response = client.get(url, headers=scenario.headers)
+        assert response.status_code == 200, url
+        assert scenario.expect is not None
+        assert scenario.expect(dataset) in response.content.decode(), (scenario.name, url)

@@ -518,7 +518,7 @@ def test_city_edit_writes_every_change_on_the_timeline(personas, geo, france):
         {"field": "postal_codes", "from": "75001, 75002, 75015", "to": "75001, 75015, 75016"},
     ]
     page = client.get(url).content.decode()
-    assert "postal codes:" in page
+    assert "Postal codes:" in page
     assert "<del>75001, 75002, 75015</del> → <ins>75001, 75015, 75016</ins>" in page
     # Saving the same values again writes nothing.
     assert client.post(url, data).status_code == 302

@@ -73,7 +73,7 @@ def test_status_bar_click_moves_the_lead_and_comes_back_to_the_page(personas):
     lead.refresh_from_db()
     assert lead.status == target
     page = text(client.get(url("detail", lead)))
-    assert "status: To be processed → Sales qualification" in page
+    assert "Status: To be processed → Sales qualification" in page
 
 
 def test_status_bar_click_with_htmx_swaps_the_bar_and_the_timeline(personas):
@@ -160,7 +160,7 @@ def test_take_charge_assigns_the_lead_to_me(personas):
     assert "You are now in charge of “Martin”." in text(page)
     assert 'data-testid="take-charge"' not in page.content.decode()
     assert "Teammate Test · assigned" in text(page)
-    assert "assigned to: Salesperson Test → Teammate Test" in text(page)
+    assert "Assigned to: Salesperson Test → Teammate Test" in text(page)
 
 
 def test_take_charge_with_htmx_answers_the_lead_region(personas):
@@ -275,7 +275,7 @@ def test_lose_marks_the_lead_lost_and_shows_why(personas, reasons):
     assert lead.is_lost and lead.lost_reason == reasons["other"]
     page = client.get(url("detail", lead))
     assert "Lost reason: Other Chose a competitor" in text(page)
-    assert "status: To be processed → Lost" in text(page)
+    assert "Status: To be processed → Lost" in text(page)
     assert url("status", lead) not in page.content.decode()  # the bar is read-only now
 
 
@@ -312,8 +312,10 @@ def test_reopen_gives_the_default_status_back(personas, reasons):
     lead.refresh_from_db()
     assert lead.status.role == LeadStatus.Role.DEFAULT
     assert lead.lost_reason is None and lead.lost_comment == ""
-    page = text(client.get(url("detail", lead)))
-    assert "The lead “Martin” was reopened." in page and "Lost reason" not in page
+    response = client.get(url("detail", lead))
+    # The lost panel is gone (the timeline still tells the loss).
+    assert "The lead “Martin” was reopened." in text(response)
+    assert 'data-testid="lost-info"' not in response.content.decode()
 
 
 def test_reopen_with_htmx_answers_the_lead_region(personas, reasons):

@@ -292,10 +292,12 @@ def test_lead_page_query_count(personas, full_lead, django_assert_num_queries):
     client = en_client(personas.manager)
     client.get(url("detail", full_lead))  # warm the content type cache
     # 1 session, 2 user, 3 memberships (with company and CRM settings), 4 the actor's teams,
-    # 5 the lead with its status, reason, users, team, agency, referentials and address,
-    # 6 one page of timeline (with actors), 7 the company's statuses (status bar),
-    # 8 the lead's tags.
-    with django_assert_num_queries(8):
+    # 5 the lead with its status, reason, users, team, source and address, then one query for
+    # each referential it has (prefetched; an agency or an address would add theirs):
+    # 6 job title, 7 industry sector, 8 department, 9 category;
+    # 10 one page of timeline (with actors), 11 the company's statuses (status bar),
+    # 12 the lead's tags.
+    with django_assert_num_queries(12):
         response = client.get(url("detail", full_lead))
     assert response.status_code == 200
 
@@ -680,11 +682,12 @@ def test_edit_with_htmx_redirects_the_browser(personas, full_lead):
 def test_edit_page_query_count(personas, full_lead, django_assert_num_queries):
     client = en_client(personas.salesperson)
     client.get(url("edit", full_lead))
-    # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the lead and its relations,
-    # 6 the lead's tags (the form's initial value), then the choices of each select in page
-    # order: 7 job titles, 8 industry sectors, 9 departments, 10 countries (address block),
-    # 11 users, 12 teams, 13 sources, 14 categories, 15 tags.
-    with django_assert_num_queries(15):
+    # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the lead and its joined
+    # relations, 6-9 its job title, industry sector, department and category (prefetched),
+    # 10 the lead's tags (the form's initial value), then the choices of each select in page
+    # order: 11 job titles, 12 industry sectors, 13 departments, 14 countries (address block),
+    # 15 users, 16 teams, 17 sources, 18 categories, 19 tags.
+    with django_assert_num_queries(19):
         response = client.get(url("edit", full_lead))
     assert response.status_code == 200
 

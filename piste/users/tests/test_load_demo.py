@@ -7,13 +7,13 @@ from django.test import Client
 
 from piste.core.models import Activity, Tag
 from piste.core.rights import Role
-from piste.leads.models import LostReason
+from piste.leads.models import Lead, LeadStatus, LostReason
 from piste.users.management.commands.load_demo import DEMO_PASSWORD, DEMO_USERS
 from piste.users.models import Company, CrmSettings, Membership, Team, User
 
 
 def _counts() -> dict[str, int]:
-    models = [Company, CrmSettings, User, Membership, Team, Tag, LostReason, Activity]
+    models = [Company, CrmSettings, User, Membership, Team, Tag, LostReason, Activity, Lead]
     return {model.__name__: model._default_manager.count() for model in models}
 
 
@@ -78,3 +78,66 @@ def test_the_demo_brings_french_cities_and_links_the_companies_addresses(db):
     assert lyon_company.address is not None
     assert lyon_company.address.city is not None
     assert lyon_company.address.city.insee_code == "69123"
+
+
+def test_demo_leads_go_through_the_lead_services_at_every_step(db):
+    from piste.core.contact import phone_display
+    from piste.leads.selectors import lead_statuses
+    from piste.leads.services import DERIVED, _refresh_derived
+
+    call_command("load_demo", stdout=StringIO())
+    durand = Company.objects.get(name="Durand Conseil SARL")
+    leads = Lead.objects.filter(company=durand).select_related("status", "address")
+    assert 35 <= leads.count() <= 45
+    assert not Lead.objects.exclude(company=durand).exists()
+    # Every status but Converted (reached only by converting) holds demo leads.
+    used = set(leads.values_list("status_id", flat=True))
+    expected = {s.pk for s in lead_statuses(durand) if s.role != LeadStatus.Role.CONVERTED}
+    assert used == expected
+    lost = leads.filter(status__role=LeadStatus.Role.LOST)
+    assert lost.count() >= 4 and not lost.filter(lost_reason=None).exists()
+    assert lost.filter(lost_reason__name="Autre").exclude(lost_comment="").exists()
+    assert leads.filter(assigned_to=None).count() >= 5
+    assert leads.values("assigned_to").distinct().count() >= 4
+    for lead in leads:
+        verbs = list(
+            Activity.objects.filter(content_type__model="lead", object_id=lead.pk).values_list(
+                "verb", flat=True
+            )
+        )
+        assert Activity.Verb.CREATED in verbs, lead
+        if lead.status.role != LeadStatus.Role.DEFAULT:
+            assert Activity.Verb.STATUS_CHANGED in verbs, lead
+        stored = {name: getattr(lead, name) for name in DERIVED}
+        _refresh_derived(lead)
+        assert {name: getattr(lead, name) for name in DERIVED} == stored
+        for phone in (lead.fixed_phone, lead.mobile_phone):
+            assert not phone or phone.startswith("+33"), phone
+    # Reopened: lost, then back to the default status without its lost reason.
+    reopened = leads.get(last_name="Moreau")
+    assert reopened.status.role == LeadStatus.Role.DEFAULT and reopened.lost_reason is None
+    mercier = leads.get(last_name="Mercier")
+    assert phone_display(mercier.mobile_phone) == "06 45 12 78 90"
+    assert mercier.address is not None and mercier.address.city is not None
+    assert mercier.city_name == "Toulouse" and mercier.address.city.insee_code == "31555"
+    assert "<strong>Sophie</strong>" in mercier.description
+    assert {t.name for t in mercier.tags.all()} == {"Open Source", "VIP"}
+    assert mercier.agency is not None and mercier.team is not None
+    # Taken in charge after a web form left it unassigned.
+    michel = leads.get(last_name="Michel")
+    assert michel.assigned_to == User.objects.get(username="commercial")
+    assert Activity.objects.filter(
+        content_type__model="lead", object_id=michel.pk, verb=Activity.Verb.ASSIGNED
+    ).exists()
+
+
+def test_demo_salesperson_sees_their_leads_and_their_team_s_only(db):
+    from piste.leads.selectors import leads_for_user
+
+    call_command("load_demo", stdout=StringIO())
+    commercial = User.objects.get(username="commercial")
+    visible = leads_for_user(commercial)
+    mine = visible.filter(assigned_to=commercial)
+    assert mine.count() >= 10
+    durand = Company.objects.get(name="Durand Conseil SARL")
+    assert 0 < visible.count() < Lead.objects.filter(company=durand).count()
