@@ -177,6 +177,7 @@ def measure(client: Any, scenario: Any, url: str, expect: str | None, warmup: in
         if i == 0 and expect and expect not in response.text:
             raise BenchError(f"{scenario.name}: GET {url} does not show {expect!r}")
     samples = []
+    server = []
     for _ in range(n):
         started = time.perf_counter()
         response = client.get(url, headers=headers)
@@ -184,26 +185,47 @@ def measure(client: Any, scenario: Any, url: str, expect: str | None, warmup: in
         if response.status_code != 200:
             raise BenchError(f"{scenario.name}: GET {url} answered {response.status_code}")
         samples.append(elapsed)
-    return {
+        server.append(server_time(response.headers.get("Server-Timing", "")))
+    result = {
         "p50_ms": round(percentile(samples, 50), 1),
         "p95_ms": round(percentile(samples, 95), 1),
         "p99_ms": round(percentile(samples, 99), 1),
         "n": n,
         "target_p95_ms": scenario.target_p95_ms,
+        "server_p95_ms": round(percentile(server, 95), 1),
+        "server_side": scenario.server_side,
     }
+    return result
+
+
+def server_time(header: str) -> float:
+    """The ``app`` duration of a ``Server-Timing`` header, in milliseconds (0 when absent)."""
+    for metric in header.split(","):
+        name, _, params = metric.strip().partition(";")
+        if name == "app" and params.startswith("dur="):
+            return float(params[4:])
+    return 0.0
+
+
+def judged_p95(r: dict) -> float:
+    """The p95 a scenario is held to: the server's time for targets stated server-side, the
+    client's (network and HTTP included) otherwise."""
+    return r["server_p95_ms"] if r.get("server_side") else r["p95_ms"]
 
 
 def print_table(results: dict[str, dict]) -> None:
     width = max(len("scenario"), *(len(name) for name in results))
     print(
         f"\n{'scenario'.ljust(width)}  {'n':>4}  {'p50 ms':>8}  {'p95 ms':>8}  {'p99 ms':>8}  "
-        f"{'target':>7}  result"
+        f"{'srv p95':>8}  {'target':>7}  result"
     )
     for name, r in results.items():
-        verdict = "PASS" if r["p95_ms"] <= r["target_p95_ms"] else "FAIL"
+        verdict = "PASS" if judged_p95(r) <= r["target_p95_ms"] else "FAIL"
+        side = " (server)" if r.get("server_side") else ""
         print(
             f"{name.ljust(width)}  {r['n']:>4}  {r['p50_ms']:>8.1f}  {r['p95_ms']:>8.1f}  "
-            f"{r['p99_ms']:>8.1f}  {r['target_p95_ms']:>7.0f}  {verdict}"
+            f"{r['p99_ms']:>8.1f}  {r.get('server_p95_ms', 0):>8.1f}  "
+            f"{r['target_p95_ms']:>7.0f}  {verdict}{side}"
         )
 
 
@@ -278,7 +300,7 @@ def main() -> int:
     return (
         0
         if all(
-            r["p95_ms"] <= r["target_p95_ms"] and import_speed.meets_target(r)
+            judged_p95(r) <= r["target_p95_ms"] and import_speed.meets_target(r)
             for r in results.values()
         )
         else 1

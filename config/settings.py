@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "piste.core.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "piste.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -111,3 +111,22 @@ def test_post_without_csrf_token_is_refused(db):
     client = Client(enforce_csrf_checks=True)
     response = client.post("/login/", {"username": "nobody", "password": "whatever"})
     assert response.status_code == 403
+
+
+def test_responses_tell_the_server_time(db):
+    # The bench holds server-side targets to this header; browsers' tools show it.
+    timing = Client().get("/login/").headers["Server-Timing"]
+    name, _, duration = timing.partition(";dur=")
+    assert name == "app" and float(duration) >= 0
+
+
+def test_each_response_has_its_own_style_nonce(db):
+    first = Client().get("/login/")
+    second = Client().get("/login/")
+    nonces = [
+        re.search(r"'nonce-([\w-]+)'", r.headers["Content-Security-Policy"]).group(1)  # type: ignore[union-attr]
+        for r in (first, second)
+    ]
+    assert nonces[0] != nonces[1]
+    # The page hands it to the rich-text editor, the only inline style allowed.
+    assert f'name="trix-csp-nonce" content="{nonces[0]}"' in first.content.decode()

@@ -112,7 +112,7 @@ def lead_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
 
 # A company may hold thousands of tags: the panel offers the first ones by name, plus those the
 # list is filtered on (a page must not load a whole referential).
-MAX_CHOICES = 200
+MAX_CHOICES = 50
 
 
 def _choices(qs: QuerySet[Any], chosen: list[int]) -> list[Any]:
