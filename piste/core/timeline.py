@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -49,6 +50,36 @@ def activity_record(
         verb=verb,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         data=data or {},
+    )
+
+
+def activities_record(
+    *,
+    objs: list[Any],
+    verb: str,
+    actor: Any,
+    data: Callable[[Any], dict[str, Any]],
+    company_id: int,
+) -> None:
+    """``activity_record`` for many records of one model at once (bulk actions): the lines are
+    inserted in batches instead of one INSERT per record."""
+    if not objs:
+        return
+    content_type = ContentType.objects.get_for_model(objs[0])
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    Activity.objects.bulk_create(
+        [
+            Activity(
+                company_id=company_id,
+                content_type=content_type,
+                object_id=obj.pk,
+                verb=verb,
+                actor=actor,
+                data=data(obj),
+            )
+            for obj in objs
+        ],
+        batch_size=1000,
     )
 
 
