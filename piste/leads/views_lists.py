@@ -103,7 +103,12 @@ def lead_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
         statuses=statuses,
         open_statuses=[s for s in statuses if s.is_open],
         sources=_choices(LeadSource.objects.filter(company=actor.company), []),
-        tags=_choices(Tag.objects.filter(company=actor.company), filters.tags),
+        # The first tags by name, those filtered on and those of the page's rows; any other tag
+        # is one click away: its badge on a row filters the list on it.
+        tags=_choices(
+            Tag.objects.filter(company=actor.company),
+            [*filters.tags, *{t.pk for row in page.rows for t in getattr(row, "tag_list", [])}],
+        ),
         users=list(company_users(actor.company.pk)),
         show_filters=_panel_open(filters),
     )
@@ -111,7 +116,7 @@ def lead_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
 
 
 # A company may hold thousands of tags: the panel offers the first ones by name, plus those the
-# list is filtered on (a page must not load a whole referential).
+# list is filtered on or shows (a page must not load a whole referential).
 MAX_CHOICES = 50
 
 
