@@ -817,3 +817,26 @@ def test_anonymous_users_are_sent_to_sign_in(personas):
         assert response.status_code == 302 and "/login/" in response["Location"]
     assert Client().post(url("take_charge", lead)).status_code == 302
     assert Lead.objects.get().assigned_to == personas.salesperson
+
+
+def test_create_page_query_count(personas, company_values, django_assert_num_queries):
+    client = en_client(personas.salesperson)
+    client.get(reverse("leads:create"))
+    # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the default status (a company
+    # without one gets a message instead of the form), then the choices of each select in page
+    # order: 6 job titles, 7 industry sectors, 8 departments, 9 countries (address block),
+    # 10 users, 11 teams, 12 sources, 13 categories, 14 tags.
+    with django_assert_num_queries(14):
+        response = client.get(reverse("leads:create"))
+    assert response.status_code == 200
+
+
+def test_lose_form_query_count(personas, django_assert_num_queries):
+    lead = make_lead(personas.salesperson)
+    client = en_client(personas.salesperson)
+    client.get(url("lose", lead), headers=HX)
+    # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the lead (its access filter's
+    # team subqueries inside), 6 the company's lost reasons.
+    with django_assert_num_queries(6):
+        response = client.get(url("lose", lead), headers=HX)
+    assert response.status_code == 200
