@@ -6,11 +6,12 @@ import csv
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from piste.core.access import Actor
-from piste.core.models import Activity, NamedReferential
+from piste.core.models import Activity, NamedReferential, Upload
 from piste.core.text import fold
 from piste.core.timeline import activity_record, diff_fields, snapshot
 
@@ -238,3 +239,30 @@ def referential_import_names(
             obj=obj, verb=Activity.Verb.IMPORTED, actor=actor.user, data={"source": "csv"}
         )
     return {"created": len(created), "skipped": skipped}
+
+
+@transaction.atomic
+def upload_create(*, actor: Actor, image: ContentFile) -> Upload:
+    """Store a cleaned image (``piste.core.images.image_clean``) for the actor's company: the row
+    records where the file is and who may read it."""
+    upload = Upload(company=actor.company, uploaded_by=actor.user)
+    upload.file.save(image.name or "image.png", image, save=False)
+    upload.save()
+    return upload
+
+
+def referential_get_or_create(*, actor: Actor, model: type[R], name: str) -> tuple[R, bool]:
+    """The company's entry named ``name`` (ignoring case and accents), created when missing:
+    the "+" next to a field (a job title on the lead form). Returns (entry, created)."""
+    same_name = model.objects.filter(company_id=actor.company.pk, name_key=fold(name))
+    existing = same_name.first()
+    if existing is not None:
+        return existing, False
+    try:
+        return referential_create(actor=actor, model=model, data={"name": name}), True
+    except ValidationError:
+        # Created by someone else meanwhile: theirs is the one to choose.
+        existing = same_name.first()
+        if existing is None:
+            raise
+        return existing, False

@@ -12,8 +12,6 @@ import uuid
 from pathlib import PurePosixPath
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.db import transaction
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
@@ -21,7 +19,8 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from piste.core.access import Actor, actor_for, require_actor
+from piste.core import services
+from piste.core.access import actor_for, require_actor
 from piste.core.images import MAX_UPLOAD_BYTES, image_clean
 from piste.core.models import Upload
 from piste.core.rights import Right
@@ -64,18 +63,6 @@ def _error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-@transaction.atomic
-def _upload_store(*, actor: Actor, image: ContentFile) -> Upload:
-    """Store a cleaned image for the actor's company.
-
-    A write of its own, too small for a service module: the row only records where the file is
-    and who may read it."""
-    upload = Upload(company=actor.company, uploaded_by=actor.user)
-    upload.file.save(image.name or "image.png", image, save=False)
-    upload.save()
-    return upload
-
-
 @require_POST
 def upload_create(request: HttpRequest) -> HttpResponse:
     """POST one image (field ``file``) from the rich-text editor; JSON ``{"url": ...}``."""
@@ -105,7 +92,7 @@ def upload_create(request: HttpRequest) -> HttpResponse:
         image = image_clean(file, max_side=UPLOAD_MAX_SIDE)
     except ValidationError as exc:
         return _error(" ".join(exc.messages), 400)
-    upload = _upload_store(actor=actor, image=image)
+    upload = services.upload_create(actor=actor, image=image)
     return JsonResponse({"url": reverse("uploads:file", args=[upload.key])}, status=201)
 
 

@@ -37,7 +37,6 @@ from piste.core.contact import phone_display
 from piste.core.forms import posted
 from piste.core.http import AuthedHttpRequest
 from piste.core.rights import Right
-from piste.core.text import fold
 from piste.core.timeline import timeline_for
 from piste.core.views_uploads import serve_private_file
 from piste.geo.forms import AddressForm
@@ -408,21 +407,12 @@ def job_title_create(request: AuthedHttpRequest) -> HttpResponse:
     form = JobTitleForm(request.POST)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors}, status=400)
-    name = form.cleaned_data["name"]
-    same_name = JobTitle.objects.filter(company_id=actor.company.pk, name_key=fold(name))
-    job_title = same_name.first()
-    created = False
-    if job_title is None:
-        try:
-            job_title = core_services.referential_create(
-                actor=actor, model=JobTitle, data={"name": name}
-            )
-            created = True
-        except ValidationError as exc:
-            # Created by someone else meanwhile: theirs is the one to choose.
-            job_title = same_name.first()
-            if job_title is None:
-                return JsonResponse({"errors": {"name": exc.messages}}, status=400)
+    try:
+        job_title, created = core_services.referential_get_or_create(
+            actor=actor, model=JobTitle, name=form.cleaned_data["name"]
+        )
+    except ValidationError as exc:
+        return JsonResponse({"errors": {"name": exc.messages}}, status=400)
     status = 201 if created else 200
     if request.htmx:
         return HttpResponse(
