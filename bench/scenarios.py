@@ -25,6 +25,8 @@ from urllib.parse import urlencode
 from django.utils.html import escape
 
 HTMX = {"HX-Request": "true"}
+# What the lead lists' search box and filters send: the rows region alone.
+ROWS = {"HX-Request": "true", "HX-Target": "rows"}
 JSON = {"Accept": "application/json"}
 # The lead lists' page size and the page the deep list scenarios open.
 LEAD_PAGE_SIZE = 25
@@ -281,10 +283,11 @@ def _lead_list(
     sort: str,
     params: Callable[[Dataset], dict[str, Any]],
     what: str,
+    headers: Mapping[str, str] | None = None,
 ) -> Scenario:
     """A lead list scenario (/leads/<kind>/): its first page, or page DEEP_PAGE through the
     cursor the page before it links to. The response must link to the lead the page starts
-    with."""
+    with. ``headers``: those of the list's own HTMX requests, for the rows alone."""
 
     def page(d: Dataset) -> tuple[str, int]:
         return d.lead_page(kind, sort, DEEP_PAGE if deep else 1, params(d))
@@ -299,7 +302,13 @@ def _lead_list(
         return f'href="/leads/{first}/"'
 
     return Scenario(
-        name=name, target_p95_ms=50, url=url, what=what, expect=expect, server_side=True
+        name=name,
+        target_p95_ms=50,
+        url=url,
+        what=what,
+        expect=expect,
+        server_side=True,
+        headers=headers or {},
     )
 
 
@@ -424,15 +433,22 @@ SCENARIOS: list[Scenario] = [
     ],
     *[
         _lead_list(
-            f"leads_search_{kind}",
+            f"leads_search_{kind}{suffix}",
             "open",
             deep=False,
             sort="-created",
             params=_search(kind),
             what=f"Open leads searched for a {kind} fragment ({SEARCHES[kind]!r}): search_key "
-            "LIKE '%…%' (trigram index on PostgreSQL), newest first.",
+            "LIKE '%…%' (trigram index on PostgreSQL), newest first; "
+            + (
+                "as the search box asks it while typing (HTMX, the rows alone)."
+                if headers
+                else "the whole page, as a bookmarked search opens."
+            ),
+            headers=headers,
         )
         for kind in ("name", "company", "email", "phone")
+        for suffix, headers in (("", ROWS), ("_full_page", None))
     ],
     Scenario(
         name="lead_page",
