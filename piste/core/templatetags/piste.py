@@ -53,3 +53,12 @@ def field_value(obj: Any, name: str) -> Any:
 def phone(value: str | None) -> str:
     """A stored E.164 number as people read it ("06 12 34 56 78")."""
     return phone_display(value)
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``mapping[key]`` in a template (None when missing)."""
+    try:
+        return mapping[key]
+    except (KeyError, IndexError, TypeError):
+        return None
