@@ -825,3 +825,16 @@ def test_many_tags_the_panel_offers_the_first_ones_and_those_on_the_page(persona
     assert f'href="?tag={tags[75].pk}"' in page
     filtered = en_client(personas.salesperson).get("/leads/mine/", {"tag": tags[75].pk})
     assert names(filtered) == ["Late"]
+
+
+def test_search_finds_the_phrase_typed_whatever_its_words(personas):
+    make_lead(personas.salesperson, last_name="Bertrand", enterprise_name="Menuiserie Bertrand")
+    make_lead(personas.salesperson, last_name="Albert", enterprise_name="Bertin Menuiserie")
+    client = en_client(personas.salesperson)
+    # Both leads hold both words; only one holds the phrase.
+    assert names(client.get("/leads/mine/", {"q": "menuiserie bert"})) == ["Bertrand"]
+    # Short words alone, and a pile of one-letter words, still search the phrase.
+    assert names(client.get("/leads/mine/", {"q": "e b"})) == ["Bertrand"]
+    assert (
+        client.get("/leads/mine/", {"q": " ".join("abcdefghijklmnopqrstuvwxyz")}).status_code == 200
+    )
