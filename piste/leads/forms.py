@@ -91,6 +91,19 @@ def _phone_field(label: StrOrPromise) -> forms.CharField:
     )
 
 
+MAX_TAG_CHOICES = 200
+
+
+def _posted_list(data: Any, key: str) -> list[Any]:
+    """The values posted under ``key`` (a QueryDict's list, or a plain dict's value)."""
+    if hasattr(data, "getlist"):
+        return list(data.getlist(key))
+    value = data.get(key) if data else None
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
 class LeadForm(forms.ModelForm):
     """Every field a user edits on a lead, in the sections of ``templates/leads/form.html``.
 
@@ -165,9 +178,19 @@ class LeadForm(forms.ModelForm):
             # unchanged assignee to the service, which accepts only active members).
             users = users | get_user_model().objects.filter(pk=lead.assigned_to_id)
         assigned.queryset = users.distinct()
-        cast(forms.ModelMultipleChoiceField, self.fields["tags"]).queryset = Tag.objects.filter(
-            company_id=company_id
-        )
+        company_tags = Tag.objects.filter(company_id=company_id)
+        tags_field = cast(forms.ModelMultipleChoiceField, self.fields["tags"])
+        tags_field.queryset = company_tags  # any tag of the company is accepted…
+        # …but the list offers the first ones by name and those chosen: a company may hold
+        # thousands of tags, and a page never renders a whole referential.
+        chosen = {str(v) for v in _posted_list(self.data, self.add_prefix("tags"))}
+        # The lead's tags, as the ModelForm read them for its initial value (no query more).
+        chosen |= {str(getattr(t, "pk", t)) for t in self.initial.get("tags") or []}
+        offered = list(company_tags.order_by("name_key", "id")[:MAX_TAG_CHOICES])
+        missing = {pk for pk in chosen if pk.isdigit()} - {str(t.pk) for t in offered}
+        if missing:
+            offered += list(company_tags.filter(pk__in=missing))
+        tags_field.widget.choices = [(t.pk, t.name) for t in offered]
         self.fields["tags"].widget.attrs["size"] = 6
         if not self.agencies_enabled:
             del self.fields["agency"]

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from PIL import Image
 
-from piste.core.access import actor_for
+from piste.core.access import actor_for, require_actor
 from piste.core.models import Activity, Tag
 from piste.core.testing import en_client
 from piste.geo.models import Country
@@ -840,3 +840,23 @@ def test_lose_form_query_count(personas, django_assert_num_queries):
     with django_assert_num_queries(6):
         response = client.get(url("lose", lead), headers=HX)
     assert response.status_code == 200
+
+
+def test_edit_form_offers_a_bounded_tag_list_with_the_leads_own_tags(personas, monkeypatch):
+    from piste.leads import forms as lead_forms
+
+    monkeypatch.setattr(lead_forms, "MAX_TAG_CHOICES", 3)
+    tags = [Tag.objects.create(company=personas.company, name=f"t{i}") for i in range(6)]
+    lead = make_lead(personas.salesperson, tags=[tags[5]])
+    client = en_client(personas.salesperson)
+    page = body(client.get(url("edit", lead)))
+    offered = re.findall(r'<option value="(\d+)"[^>]*>t\d</option>', page)
+    assert sorted(offered) == sorted(str(t.pk) for t in (*tags[:3], tags[5]))
+    # A tag the list does not show is still accepted when posted (and then offered).
+    form = lead_forms.LeadForm(
+        {"last_name": "Martin", "tags": [tags[4].pk], "version": lead.version, "scoring": 0},
+        instance=lead,
+        actor=require_actor(personas.salesperson),
+    )
+    assert "tags" not in form.errors
+    assert (tags[4].pk, "t4") in [(int(v), n) for v, n in form.fields["tags"].widget.choices]
