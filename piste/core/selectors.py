@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -43,3 +44,15 @@ def referentials_page(
         cursor=cursor,
         per_page=CONFIG_PAGE_SIZE,
     )
+
+
+def bounded_choices(qs: QuerySet[Any], *, chosen: Iterable[Any], limit: int) -> list[Any]:
+    """What a select offers from a referential that may be huge (tags): the first ``limit`` rows
+    by name, plus the ``chosen`` ids (ints or digit strings) missing from them. A page never
+    renders a whole referential. Queries: 1, or 2 when a chosen row is past the limit."""
+    rows = list(qs.order_by("name_key", "id")[:limit])
+    wanted = {int(pk) for pk in chosen if str(pk).isdigit()}
+    missing = wanted - {r.pk for r in rows}
+    if missing:
+        rows += list(qs.filter(pk__in=missing))
+    return rows

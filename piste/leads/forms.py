@@ -29,10 +29,12 @@ from piste.core.forms import company_users
 from piste.core.html import MAX_HTML_LENGTH
 from piste.core.images import ALLOWED_FORMATS, MAX_UPLOAD_BYTES
 from piste.core.models import Tag
+from piste.core.selectors import bounded_choices
 from piste.leads.models import Lead, LeadSource, LostReason
 from piste.leads.services import FORM_FIELDS
 from piste.partners.models import Department, IndustrySector, JobTitle, PartnerCategory
 from piste.users.models import Agency, Team
+from piste.users.selectors import agencies_enabled
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -165,8 +167,7 @@ class LeadForm(forms.ModelForm):
         self.actor = actor
         lead: Lead = self.instance
         company_id = actor.company.pk
-        settings = getattr(actor.company, "crm_settings", None)
-        self.agencies_enabled = bool(settings and settings.agencies_enabled)
+        self.agencies_enabled = agencies_enabled(actor.company)
         self.is_new = lead.pk is None
         for name, model in _COMPANY_CHOICES.items():
             field = cast(forms.ModelChoiceField, self.fields[name])
@@ -183,13 +184,12 @@ class LeadForm(forms.ModelForm):
         tags_field.queryset = company_tags  # any tag of the company is accepted…
         # …but the list offers the first ones by name and those chosen: a company may hold
         # thousands of tags, and a page never renders a whole referential.
-        chosen = {str(v) for v in _posted_list(self.data, self.add_prefix("tags"))}
-        # The lead's tags, as the ModelForm read them for its initial value (no query more).
-        chosen |= {str(getattr(t, "pk", t)) for t in self.initial.get("tags") or []}
-        offered = list(company_tags.order_by("name_key", "id")[:MAX_TAG_CHOICES])
-        missing = {pk for pk in chosen if pk.isdigit()} - {str(t.pk) for t in offered}
-        if missing:
-            offered += list(company_tags.filter(pk__in=missing))
+        chosen = [
+            *_posted_list(self.data, self.add_prefix("tags")),
+            # The lead's tags, as the ModelForm read them for its initial value (no query more).
+            *(getattr(t, "pk", t) for t in self.initial.get("tags") or []),
+        ]
+        offered = bounded_choices(company_tags, chosen=chosen, limit=MAX_TAG_CHOICES)
         tags_field.widget.choices = [(t.pk, t.name) for t in offered]
         self.fields["tags"].widget.attrs["size"] = 6
         if not self.agencies_enabled:

@@ -69,6 +69,17 @@ def lead_get_for_user(user: Any, pk: Any) -> Lead:
     )
 
 
+def has_default_status(company_id: int) -> bool:
+    """Whether new leads have a status to take (else the form says where to choose one)."""
+    return LeadStatus.objects.filter(company_id=company_id, role=LeadStatus.Role.DEFAULT).exists()
+
+
+def lead_version(lead: Lead) -> int:
+    """The saved version of a lead the user already reached (after a conflicting save)."""
+    current = Lead.objects.filter(pk=lead.pk).values_list("version", flat=True).first()
+    return current if current is not None else lead.version
+
+
 def my_latest_leads(user: User, limit: int = 5) -> list[Lead]:
     """The newest leads assigned to the user, for the home page (the My leads index)."""
     return list(

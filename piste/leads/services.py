@@ -38,6 +38,7 @@ from piste.geo.address import address_label, address_save
 from piste.geo.models import Address
 from piste.leads.models import Lead, LeadStatus, LostReason
 from piste.users.models import Company, User
+from piste.users.selectors import agencies_enabled
 
 LOGO_MAX_SIDE = 256
 # More leads than this in one bulk action is a background job's work, not a request's.
@@ -390,7 +391,7 @@ def lead_create(
         values["assigned_to"] = user
     if "team" not in data and user.active_team_id:
         values["team_id"] = user.active_team_id
-    if "agency" not in data and user.active_agency_id and _agencies_enabled(actor):
+    if "agency" not in data and user.active_agency_id and agencies_enabled(actor.company):
         values["agency_id"] = user.active_agency_id
     lead = Lead(
         company=actor.company,
@@ -408,11 +409,6 @@ def lead_create(
         lead.tags.set(tags)
     activity_record(obj=lead, verb=Activity.Verb.CREATED, actor=user)
     return lead
-
-
-def _agencies_enabled(actor: Actor) -> bool:
-    settings = getattr(actor.company, "crm_settings", None)
-    return bool(settings and settings.agencies_enabled)
 
 
 class ConflictError(ValidationError):

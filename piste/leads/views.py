@@ -43,8 +43,15 @@ from piste.geo.forms import AddressForm
 from piste.leads import services
 from piste.leads.forms import JobTitleForm, LeadForm, LoseForm, add_service_errors
 from piste.leads.models import Lead, LeadStatus
-from piste.leads.selectors import lead_get_for_user, lead_statuses, leads_for_user
+from piste.leads.selectors import (
+    has_default_status,
+    lead_get_for_user,
+    lead_statuses,
+    lead_version,
+    leads_for_user,
+)
 from piste.partners.models import JobTitle
+from piste.users.selectors import agencies_enabled
 
 # Regions of templates/leads/detail.html that HTMX requests ask for (their hx-target).
 RECORD_TARGETS = {"lead", "lead-lose"}
@@ -120,11 +127,6 @@ def _before(request: AuthedHttpRequest) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
 
 
-def _agencies_enabled(actor: Actor) -> bool:
-    settings = getattr(actor.company, "crm_settings", None)
-    return bool(settings and settings.agencies_enabled)
-
-
 def _detail_context(
     request: AuthedHttpRequest, actor: Actor, lead: Lead, *, fragment: bool = False
 ) -> dict[str, Any]:
@@ -143,7 +145,7 @@ def _detail_context(
         "can_reopen": can_change and lead.is_lost,
         "phones": _phones(lead),
         "tags": list(lead.tags.all()),
-        "agencies_enabled": _agencies_enabled(actor),
+        "agencies_enabled": agencies_enabled(actor.company),
         "company": actor.company,  # the lead's: leads_for_user keeps the actor's company
         "activities": activities,
         "next_before": next_before,
@@ -253,9 +255,7 @@ def lead_create(request: AuthedHttpRequest) -> HttpResponse:
             url = reverse("leads:detail", args=[lead.pk])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     context = _form_context(actor, form, address_form, None)
-    if not LeadStatus.objects.filter(
-        company_id=actor.company.pk, role=LeadStatus.Role.DEFAULT
-    ).exists():
+    if not has_default_status(actor.company.pk):
         # Same words as the service's refusal: the administrator knows where to look.
         context["no_default_status"] = _(
             "Choose the %(role)s of leads in the configuration (lead statuses)."
@@ -285,8 +285,7 @@ def lead_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             # Nothing was written. The page keeps what the user typed and now carries the
             # current version: saving again knowingly replaces the other user's values.
             form.add_error(None, exc)
-            current = Lead.objects.filter(pk=lead.pk).values_list("version", flat=True).first()
-            form.set_version(current if current is not None else lead.version)
+            form.set_version(lead_version(lead))
         except ValidationError as exc:
             add_service_errors(form, exc)
             lead.refresh_from_db()  # the refused values were set on it before the rollback

@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from piste.core.forms import company_users
 from piste.core.http import AuthedHttpRequest
 from piste.core.models import Tag
 from piste.core.rights import Right
+from piste.core.selectors import bounded_choices
 from piste.leads import selectors, services
 from piste.leads.forms_lists import BulkAction, BulkForm, LeadFilterForm
 from piste.leads.models import LeadSource, LeadStatus
@@ -109,12 +109,18 @@ def lead_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     context.update(
         statuses=statuses,
         open_statuses=[s for s in statuses if s.is_open],
-        sources=_choices(LeadSource.objects.filter(company=actor.company), []),
+        sources=bounded_choices(
+            LeadSource.objects.filter(company=actor.company), chosen=[], limit=MAX_CHOICES
+        ),
         # The first tags by name, those filtered on and those of the page's rows; any other tag
         # is one click away: its badge on a row filters the list on it.
-        tags=_choices(
+        tags=bounded_choices(
             Tag.objects.filter(company=actor.company),
-            [*filters.tags, *{t.pk for row in page.rows for t in getattr(row, "tag_list", [])}],
+            chosen=[
+                *filters.tags,
+                *{t.pk for row in page.rows for t in getattr(row, "tag_list", [])},
+            ],
+            limit=MAX_CHOICES,
         ),
         users=list(company_users(actor.company.pk)),
         show_filters=_panel_open(filters),
@@ -125,14 +131,6 @@ def lead_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
 # A company may hold thousands of tags: the panel offers the first ones by name, plus those the
 # list is filtered on or shows (a page must not load a whole referential).
 MAX_CHOICES = 50
-
-
-def _choices(qs: QuerySet[Any], chosen: list[int]) -> list[Any]:
-    rows = list(qs.order_by("name_key", "id")[:MAX_CHOICES])
-    missing = set(chosen) - {r.pk for r in rows}
-    if missing:
-        rows += list(qs.filter(pk__in=missing))
-    return rows
 
 
 def _panel_open(filters: selectors.LeadFilters) -> bool:

@@ -15,6 +15,13 @@ def crm_settings_of(company: Company) -> CrmSettings:
         return settings
 
 
+def agencies_enabled(company: Company) -> bool:
+    """Whether the company shows the Agency field on records (its CRM settings come with the
+    actor's membership: no query)."""
+    settings = getattr(company, "crm_settings", None)
+    return bool(settings and settings.agencies_enabled)
+
+
 USER_SORTS = {
     "username": "user__username",
     "last_name": "user__last_name",
