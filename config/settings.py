@@ -146,6 +146,9 @@ PASSWORD_RESET_WINDOW_SECONDS = int(os.environ.get("PASSWORD_RESET_WINDOW_SECOND
 CITY_IMPORT_MAX_UPLOAD_MB = int(os.environ.get("CITY_IMPORT_MAX_UPLOAD_MB", "200"))
 CITY_IMPORT_MAX_DOWNLOAD_MB = int(os.environ.get("CITY_IMPORT_MAX_DOWNLOAD_MB", "2000"))
 CITY_IMPORT_STALE_SECONDS = int(os.environ.get("CITY_IMPORT_STALE_SECONDS", "300"))
+# INSEE Sirene API 3.11 (the SIRENE button of the partner form); no key: the local table only.
+SIRENE_API_URL = os.environ.get("SIRENE_API_URL", "https://api.insee.fr/api-sirene/3.11")
+SIRENE_API_KEY = os.environ.get("SIRENE_API_KEY", "")
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]

@@ -7,6 +7,7 @@ of their country ("06 12 34 56 78") and in the international format for other co
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
@@ -89,3 +90,24 @@ def website_normalise(raw: str | None) -> str:
     parts = urlsplit(text)
     path = parts.path if parts.path not in ("", "/") or parts.query else ""
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+
+
+def normalise_contact_details(
+    values: dict[str, Any], errors: dict[str, Any], *, names: tuple[str, ...] = ()
+) -> None:
+    """In place: the phones, email and website of ``values`` normalised (their messages into
+    ``errors``), and the ``names`` single-spaced. Fields absent from ``values`` are left out."""
+    for name, normalise in (
+        ("fixed_phone", phone_normalise),
+        ("mobile_phone", phone_normalise),
+        ("email", email_normalise),
+        ("website", website_normalise),
+    ):
+        if name in values:
+            try:
+                values[name] = normalise(values[name])
+            except ValidationError as exc:
+                errors[name] = exc.messages
+    for name in names:
+        if name in values:
+            values[name] = " ".join(str(values[name] or "").split())

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from piste.core.contact import MAX_PHONE_INPUT
 from piste.core.models import NamedReferential
 from piste.core.referentials import Referential
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def posted(request: HttpRequest) -> QueryDict | None:
@@ -91,3 +97,57 @@ class CsvUploadForm(forms.Form):
         help_text=_("One name per line, in the first column. A header line is skipped."),
         widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,.txt"}),
     )
+
+
+# Helpers of the record forms (leads, partners, contacts) ---------------------------------------
+
+
+def scoring_choices() -> list[tuple[int, str]]:
+    """0 to 5 stars, each labelled for screen readers ("3 stars")."""
+    return [(0, str(_("No stars")))] + [
+        (n, ngettext("%(count)d star", "%(count)d stars", n) % {"count": n}) for n in range(1, 6)
+    ]
+
+
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """A service's refusal on the form: errors keyed by a field of the form go next to it, the
+    others (and plain messages) at the top."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def style_form(form: forms.BaseForm) -> None:
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.RadioSelect):
+            css = "btn-check"
+        elif isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select | forms.SelectMultiple):
+            css = "form-select"
+        else:
+            css = "form-control"
+        widget.attrs.setdefault("class", css)
+
+
+def phone_field(label: StrOrPromise) -> forms.CharField:
+    # Longer than the stored E.164 (20): people type "+33 (0)6 12 34 56 78".
+    return forms.CharField(
+        label=label,
+        max_length=MAX_PHONE_INPUT,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+
+
+def posted_list(data: Any, key: str) -> list[Any]:
+    """The values posted under ``key`` (a QueryDict's list, or a plain dict's value)."""
+    if hasattr(data, "getlist"):
+        return list(data.getlist(key))
+    value = data.get(key) if data else None
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]

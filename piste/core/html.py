@@ -7,6 +7,9 @@ sites are removed on the server, whatever the browser sent.
 
 from __future__ import annotations
 
+import html
+import re
+
 import nh3
 from django.conf import settings
 
@@ -46,3 +49,12 @@ def sanitise_html(html: str | None) -> str:
     if not nh3.clean(cleaned, tags={"img"}, attributes={"img": {"src"}}).strip():
         return ""
     return cleaned
+
+
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def html_to_plain(text: str, limit: int = 80) -> str:
+    """Rich text as a short plain line, for the timeline."""
+    flat = " ".join(html.unescape(_TAG_RE.sub(" ", text)).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import io
 import uuid
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Model
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -56,3 +59,29 @@ def image_clean(upload: UploadedFile, *, max_side: int) -> ContentFile:
             _("This file is not an image Piste can read."), code="image_invalid"
         ) from exc
     return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{extension}")
+
+
+def image_field_save(
+    obj: Model, field: str, upload: UploadedFile | Literal[False] | None, *, max_side: int
+) -> dict[str, Any] | None:
+    """Set ``obj``'s image ``field`` from a new upload (checked and resized), or clear it (False),
+    or keep it (None); the old file goes once the transaction commits. Returns the timeline change,
+    or None when nothing changed. Raises ValidationError keyed by ``field``."""
+    if upload is None:
+        return None
+    image = getattr(obj, field)
+    old = image.name if image else ""
+    if upload is False:
+        if not old:
+            return None
+        setattr(obj, field, None)
+    else:
+        try:
+            cleaned = image_clean(upload, max_side=max_side)
+        except ValidationError as exc:
+            raise ValidationError({field: exc.messages}) from exc
+        image.save(cleaned.name or f"{field}.png", cleaned, save=False)
+    if old:
+        storage = image.storage
+        transaction.on_commit(lambda: storage.delete(old))
+    return {"field": field, "from": None, "to": None}

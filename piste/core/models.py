@@ -174,3 +174,6 @@ class Upload(CompanyOwned):
 
     def __str__(self) -> str:
         return str(self.key)
+
+
+from piste.core.models_layouts import FormLayout  # noqa

@@ -7,7 +7,10 @@ embedded trial database, scans the table, which is fast enough at its sizes.
 
 from __future__ import annotations
 
-from django.db import migrations
+from typing import Any
+
+from django.db import connection, migrations
+from django.db.models import F, Lookup, Q
 
 
 def trigram_indexes(*tables: str, column: str = "name_key") -> migrations.RunPython:
@@ -30,3 +33,62 @@ def trigram_indexes(*tables: str, column: str = "name_key") -> migrations.RunPyt
             schema_editor.execute(f"DROP INDEX IF EXISTS {table}_{column}_trgm")
 
     return migrations.RunPython(forwards, backwards, elidable=False)
+
+
+# Prefix ranges ---------------------------------------------------------------------------------
+
+
+class _PatternLookup(Lookup):
+    operator = ""
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} {self.operator} {rhs}", [*lhs_params, *rhs_params]
+
+
+class _PatternGte(_PatternLookup):
+    """PostgreSQL's ``~>=~``: byte-wise "at or after", an operator of pattern_ops indexes."""
+
+    lookup_name = "pattern_gte"
+    operator = "~>=~"
+
+
+class _PatternLt(_PatternLookup):
+    """PostgreSQL's ``~<~``: byte-wise "before"."""
+
+    lookup_name = "pattern_lt"
+    operator = "~<~"
+
+
+def _after_prefix(prefix: str) -> str | None:
+    """The first string after every string starting with ``prefix`` in code point order ("sain"
+    -> "saio"), or None when there is none."""
+    stripped = prefix.rstrip(chr(0x10FFFF))
+    if not stripped:
+        return None
+    following = ord(stripped[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # surrogates never occur in stored text: jump over them
+        following = 0xE000
+    return stripped[:-1] + chr(following)
+
+
+def prefix_q(field: str, prefix: str) -> Q:
+    """``field`` starts with ``prefix``, written as the range of an index's order.
+
+    UTF-8 sorts byte-wise in code point order, so the strings starting with "sain" are exactly
+    those from "sain" up to, not including, "saio". PostgreSQL: with the pattern operators
+    ``~>=~``/``~<~``, which only the varchar_pattern_ops btree indexes serve; ``LIKE 'sain%'``
+    would also let the planner pick a trigram index, whose bitmap of every match cannot stop at
+    the first rows. SQLite: plain comparisons on its binary index (its LIKE ignores case, and so
+    any index).
+    """
+    after = _after_prefix(prefix)
+    column = F(field)
+    if connection.vendor == "postgresql":
+        if after is None:
+            return Q(_PatternGte(column, prefix))
+        return Q(_PatternGte(column, prefix), _PatternLt(column, after))
+    if after is None:
+        return Q(**{f"{field}__gte": prefix})
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": after})

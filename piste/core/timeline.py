@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from piste.core.models import Activity
 
@@ -114,3 +116,22 @@ def field_label(model: type[models.Model], name: str) -> str:
         return name
     except Exception:
         return name
+
+
+def before_param(request: HttpRequest) -> int | None:
+    """The ``?before=`` of the timeline's "Show older" link; anything malformed is ignored."""
+    raw = request.GET.get("before", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+
+
+def timeline_context(request: HttpRequest, obj: models.Model) -> dict[str, Any]:
+    """What ``components/timeline.html`` shows: one page of ``obj``'s timeline (``?before=``)."""
+    activities, next_before = timeline_for(obj, before_id=before_param(request))
+    return {"activities": activities, "next_before": next_before, "object": obj}
+
+
+def older_page(request: HttpRequest, obj: models.Model) -> HttpResponse | None:
+    """The timeline's "Show older" page (HTMX with ``?before=``); None for any other request."""
+    if getattr(request, "htmx", False) and "before" in request.GET:
+        return render(request, "components/timeline.html", timeline_context(request, obj))
+    return None

@@ -24,7 +24,7 @@ from piste.core.access import require_actor, right_required
 from piste.core.forms import posted
 from piste.core.http import AuthedHttpRequest
 from piste.core.rights import Right
-from piste.core.timeline import timeline_for
+from piste.core.timeline import before_param, timeline_for
 from piste.geo import selectors, services
 from piste.geo.forms_config import (
     CityForm,
@@ -100,13 +100,6 @@ def _add_errors(form: TerritoryForm, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
-def _before(request: AuthedHttpRequest) -> int | None:
-    try:
-        return int(request.GET["before"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
 def _form_page(
     request: AuthedHttpRequest,
     *,
@@ -121,7 +114,7 @@ def _form_page(
         # The form's own path, without the page's query string (htmx would append to it).
         form.fields["country"].widget.attrs["hx-get"] = request.path
     if obj is not None and "before" in request.GET:
-        activities, next_before = timeline_for(obj, before_id=_before(request))
+        activities, next_before = timeline_for(obj, before_id=before_param(request))
         if request.htmx:
             return render(
                 request,
@@ -143,7 +136,7 @@ def _form_page(
     context: dict[str, Any] = {"kind": kind, "form": form, "object": obj}
     if obj is not None:
         context["activities"], context["next_before"] = timeline_for(
-            obj, before_id=_before(request)
+            obj, before_id=before_param(request)
         )
     return render(request, FORM_TEMPLATE, context)
 

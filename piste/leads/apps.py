@@ -8,4 +8,7 @@ class LeadsConfig(AppConfig):
     verbose_name = _("Leads")
 
     def ready(self) -> None:
-        from piste.leads import referentials  # noqa: F401  (registers its configuration lists)
+        from piste.leads import (  # noqa: F401
+            layouts,  # registers the lead form's layout
+            referentials,  # registers its configuration lists
+        )

@@ -15,17 +15,21 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from piste.core.access import Actor
 from piste.core.contact import (
-    MAX_PHONE_INPUT,
     email_normalise,
     phone_display,
     phone_normalise,
     website_normalise,
 )
-from piste.core.forms import company_users
+from piste.core.forms import (
+    company_users,
+    phone_field,
+    posted_list,
+    scoring_choices,
+    style_form,
+)
 from piste.core.html import MAX_HTML_LENGTH
 from piste.core.images import ALLOWED_FORMATS, MAX_UPLOAD_BYTES
 from piste.core.models import Tag
@@ -37,7 +41,7 @@ from piste.users.models import Agency, Team
 from piste.users.selectors import agencies_enabled
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    pass
 
 # The relations of the form, each limited to the actor's company.
 _COMPANY_CHOICES: dict[str, Any] = {
@@ -52,58 +56,7 @@ _COMPANY_CHOICES: dict[str, Any] = {
 LOGO_ACCEPT = ",".join(f"image/{f.lower()}" for f in sorted(ALLOWED_FORMATS))
 
 
-def scoring_choices() -> list[tuple[int, str]]:
-    """0 to 5 stars, each labelled for screen readers ("3 stars")."""
-    return [(0, str(_("No stars")))] + [
-        (n, ngettext("%(count)d star", "%(count)d stars", n) % {"count": n}) for n in range(1, 6)
-    ]
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """A service's refusal on the form: errors keyed by a field of the form go next to it, the
-    others (and plain messages) at the top."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
-def _style(form: forms.BaseForm) -> None:
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.RadioSelect):
-            css = "btn-check"
-        elif isinstance(widget, forms.CheckboxInput):
-            css = "form-check-input"
-        elif isinstance(widget, forms.Select | forms.SelectMultiple):
-            css = "form-select"
-        else:
-            css = "form-control"
-        widget.attrs.setdefault("class", css)
-
-
-def _phone_field(label: StrOrPromise) -> forms.CharField:
-    # Longer than the stored E.164 (20): people type "+33 (0)6 12 34 56 78".
-    return forms.CharField(
-        label=label,
-        max_length=MAX_PHONE_INPUT,
-        required=False,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-    )
-
-
 MAX_TAG_CHOICES = 200
-
-
-def _posted_list(data: Any, key: str) -> list[Any]:
-    """The values posted under ``key`` (a QueryDict's list, or a plain dict's value)."""
-    if hasattr(data, "getlist"):
-        return list(data.getlist(key))
-    value = data.get(key) if data else None
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 class LeadForm(forms.ModelForm):
@@ -114,8 +67,8 @@ class LeadForm(forms.ModelForm):
     logo, False (remove it) or None (keep it).
     """
 
-    fixed_phone = _phone_field(_("fixed phone"))
-    mobile_phone = _phone_field(_("mobile phone"))
+    fixed_phone = phone_field(_("fixed phone"))
+    mobile_phone = phone_field(_("mobile phone"))
     # Plain text fields: the contact helpers validate and normalise, with their own messages.
     email = forms.CharField(
         label=_("email"),
@@ -185,7 +138,7 @@ class LeadForm(forms.ModelForm):
         # …but the list offers the first ones by name and those chosen: a company may hold
         # thousands of tags, and a page never renders a whole referential.
         chosen = [
-            *_posted_list(self.data, self.add_prefix("tags")),
+            *posted_list(self.data, self.add_prefix("tags")),
             # The lead's tags, as the ModelForm read them for its initial value (no query more).
             *(getattr(t, "pk", t) for t in self.initial.get("tags") or []),
         ]
@@ -207,7 +160,7 @@ class LeadForm(forms.ModelForm):
             self.fields["version"].initial = lead.version
             for name in ("fixed_phone", "mobile_phone"):
                 self.initial[name] = phone_display(getattr(lead, name))
-        _style(self)
+        style_form(self)
         self.fields["logo"].widget.attrs["class"] = "form-control"
 
     # Field checks with the same helpers as the service, so the message sits by the field.
@@ -300,7 +253,7 @@ class LoseForm(forms.Form):
         super().__init__(*args, **kwargs)
         reason = cast(forms.ModelChoiceField, self.fields["reason"])
         reason.queryset = LostReason.objects.filter(company_id=company_id)
-        _style(self)
+        style_form(self)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -7,8 +7,6 @@ transaction: a refused action changes nothing.
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -21,15 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from piste.core.access import Actor
-from piste.core.contact import (
-    email_normalise,
-    phone_display,
-    phone_normalise,
-    phone_search_digits,
-    website_normalise,
-)
-from piste.core.html import sanitise_html
-from piste.core.images import image_clean
+from piste.core.contact import normalise_contact_details, phone_display, phone_search_digits
+from piste.core.html import html_to_plain, sanitise_html
+from piste.core.images import image_field_save
 from piste.core.models import Activity, Tag
 from piste.core.rights import Right
 from piste.core.text import fold
@@ -250,20 +242,11 @@ def lead_status_roles_update(
 # Lead fields ---------------------------------------------------------------------------------
 
 
-_TAG_RE = re.compile(r"<[^>]+>")
-
-
-def _plain(text: str, limit: int = 80) -> str:
-    """Rich text as a short plain line, for the timeline."""
-    flat = " ".join(html.unescape(_TAG_RE.sub(" ", text)).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def _shown(lead: Lead, field: str) -> Any:
     """A field's value as the timeline shows it."""
     value = getattr(lead, field)
     if field == "description":
-        return _plain(value) or None
+        return html_to_plain(value) or None
     if field in ("fixed_phone", "mobile_phone"):
         return phone_display(value) or None
     if field in ("civility", "size") and value not in (None, ""):
@@ -296,20 +279,8 @@ def _normalise(data: Mapping[str, Any]) -> dict[str, Any]:
     """The form fields of ``data`` validated and normalised; errors keyed by field."""
     values = {k: v for k, v in data.items() if k in FORM_FIELDS}
     errors: dict[str, Any] = {}
-    for name, normalise in (
-        ("fixed_phone", phone_normalise),
-        ("mobile_phone", phone_normalise),
-        ("email", email_normalise),
-        ("website", website_normalise),
-    ):
-        if name in values:
-            try:
-                values[name] = normalise(values[name])
-            except ValidationError as exc:
-                errors[name] = exc.messages
-    for name in ("civility", "first_name", "last_name", "enterprise_name"):
-        if name in values:
-            values[name] = " ".join(str(values[name] or "").split())
+    names = ("civility", "first_name", "last_name", "enterprise_name")
+    normalise_contact_details(values, errors, names=names)
     if "last_name" in values and not values["last_name"]:
         errors["last_name"] = [_("Enter the last name.")]
     if "description" in values:
@@ -350,24 +321,7 @@ DERIVED.append("search_key")
 
 
 def _save_logo(lead: Lead, logo: UploadedFile | Literal[False] | None) -> dict[str, Any] | None:
-    """``logo``: a new upload, False to remove the logo, None to keep it. Returns the change."""
-    if logo is None:
-        return None
-    old = lead.logo.name if lead.logo else ""
-    if logo is False:
-        if not old:
-            return None
-        lead.logo = None
-    else:
-        try:
-            cleaned = image_clean(logo, max_side=LOGO_MAX_SIDE)
-        except ValidationError as exc:
-            raise ValidationError({"logo": exc.messages}) from exc
-        lead.logo.save(cleaned.name or "logo.png", cleaned, save=False)
-    if old:
-        storage = lead.logo.storage
-        transaction.on_commit(lambda: storage.delete(old))
-    return {"field": "logo", "from": None, "to": None}
+    return image_field_save(lead, "logo", logo, max_side=LOGO_MAX_SIDE)
 
 
 @transaction.atomic

@@ -34,14 +34,15 @@ from django_htmx.http import (
 from piste.core import services as core_services
 from piste.core.access import Actor, get_or_404, require_actor, right_required
 from piste.core.contact import phone_display
-from piste.core.forms import posted
+from piste.core.forms import add_service_errors, posted
 from piste.core.http import AuthedHttpRequest
+from piste.core.layouts import AppliedLayout, layout_apply, layout_for
 from piste.core.rights import Right
-from piste.core.timeline import timeline_for
+from piste.core.timeline import older_page, timeline_context
 from piste.core.views_uploads import serve_private_file
 from piste.geo.forms import AddressForm
 from piste.leads import services
-from piste.leads.forms import JobTitleForm, LeadForm, LoseForm, add_service_errors
+from piste.leads.forms import JobTitleForm, LeadForm, LoseForm
 from piste.leads.models import Lead, LeadStatus
 from piste.leads.selectors import (
     has_default_status,
@@ -121,22 +122,14 @@ def _phones(lead: Lead) -> list[Phone]:
     ]
 
 
-def _before(request: AuthedHttpRequest) -> int | None:
-    """The ``?before=`` of the timeline's "Show older" link; anything malformed is ignored."""
-    raw = request.GET.get("before", "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
-
-
 def _detail_context(
     request: AuthedHttpRequest, actor: Actor, lead: Lead, *, fragment: bool = False
 ) -> dict[str, Any]:
     """What the lead page shows. Queries: the statuses, the tags and one page of timeline."""
     can_change = actor.has(Right.CHANGE_RECORDS)
     closed = lead.is_lost or lead.is_converted
-    activities, next_before = timeline_for(lead, before_id=_before(request))
     return {
         "lead": lead,
-        "object": lead,  # the timeline names fields after the object's model
         "steps": _status_steps(lead, lead_statuses(actor.company), can_change),
         "can_change": can_change,
         "can_delete": actor.has(Right.DELETE_RECORDS),
@@ -147,10 +140,10 @@ def _detail_context(
         "tags": list(lead.tags.all()),
         "agencies_enabled": agencies_enabled(actor.company),
         "company": actor.company,  # the lead's: leads_for_user keeps the actor's company
-        "activities": activities,
-        "next_before": next_before,
         "fragment": fragment,
         **_search_urls(lead),
+        # activities, next_before, object (the timeline names fields after its model)
+        **timeline_context(request, lead),
     }
 
 
@@ -209,22 +202,22 @@ def _messages_from(request: AuthedHttpRequest, exc: ValidationError) -> None:
 def lead_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     actor = require_actor(request.user)
     lead = lead_get_for_user(request.user, pk)
-    if request.htmx and "before" in request.GET:
-        activities, next_before = timeline_for(lead, before_id=_before(request))
-        return render(
-            request,
-            "components/timeline.html",
-            {"activities": activities, "next_before": next_before, "object": lead},
-        )
+    if (older := older_page(request, lead)) is not None:
+        return older
     return render(request, "leads/detail.html", _detail_context(request, actor, lead))
 
 
 def _form_context(
-    actor: Actor, form: LeadForm, address_form: AddressForm, lead: Lead | None
+    actor: Actor,
+    form: LeadForm,
+    address_form: AddressForm,
+    lead: Lead | None,
+    layout: AppliedLayout,
 ) -> dict[str, Any]:
     return {
         "form": form,
         "address_form": address_form,
+        "layout": layout,
         "lead": lead,
         "company": actor.company,
         "can_create": actor.has(Right.CREATE_RECORDS),
@@ -238,14 +231,20 @@ def lead_create(request: AuthedHttpRequest) -> HttpResponse:
     actor = require_actor(request.user)
     files = request.FILES if request.method == "POST" else None
     form = LeadForm(posted(request), files, actor=actor)
+    # The company's layout: hidden fields leave the form (nothing of theirs is saved), the
+    # mandatory ones become required.
+    layout = layout_apply(form, layout_for(actor.company.pk, "lead"))
     address_form = AddressForm(posted(request))
-    if request.method == "POST" and all([form.is_valid(), address_form.is_valid()]):
+    with_address = layout.shows("address")
+    if request.method == "POST" and all(
+        [form.is_valid(), not with_address or address_form.is_valid()]
+    ):
         try:
             lead = services.lead_create(
                 actor=actor,
                 data=form.lead_data(),
-                address=address_form.cleaned_data,
-                tags=form.cleaned_data["tags"],
+                address=address_form.cleaned_data if with_address else None,
+                tags=form.cleaned_data.get("tags", ()),
                 logo=form.cleaned_data.get("logo"),
             )
         except ValidationError as exc:
@@ -254,7 +253,7 @@ def lead_create(request: AuthedHttpRequest) -> HttpResponse:
             messages.success(request, _("The lead “%(lead)s” was created.") % {"lead": lead})
             url = reverse("leads:detail", args=[lead.pk])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    context = _form_context(actor, form, address_form, None)
+    context = _form_context(actor, form, address_form, None, layout)
     if not has_default_status(actor.company.pk):
         # Same words as the service's refusal: the administrator knows where to look.
         context["no_default_status"] = _(
@@ -269,16 +268,22 @@ def lead_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     actor, lead = _lead_for_change(request, pk)
     files = request.FILES if request.method == "POST" else None
     form = LeadForm(posted(request), files, instance=lead, actor=actor)
+    # Hidden fields leave the form: the lead keeps their values (see layout_apply).
+    layout = layout_apply(form, layout_for(actor.company.pk, "lead"))
     address_form = AddressForm(posted(request), address=lead.address)
-    if request.method == "POST" and all([form.is_valid(), address_form.is_valid()]):
+    with_address = layout.shows("address")
+    if request.method == "POST" and all(
+        [form.is_valid(), not with_address or address_form.is_valid()]
+    ):
         try:
             services.lead_update(
                 actor=actor,
                 lead=lead,
                 data=form.lead_data(),
                 version=form.cleaned_data["version"],
-                address=address_form.cleaned_data,
-                tags=form.cleaned_data["tags"],
+                # None: the hidden address, or the hidden tags, stay as they are.
+                address=address_form.cleaned_data if with_address else None,
+                tags=form.cleaned_data.get("tags"),
                 logo=form.logo_value(),
             )
         except services.ConflictError as exc:
@@ -293,7 +298,9 @@ def lead_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The lead “%(lead)s” was saved.") % {"lead": lead})
             url = reverse("leads:detail", args=[lead.pk])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    return render(request, "leads/form.html", _form_context(actor, form, address_form, lead))
+    return render(
+        request, "leads/form.html", _form_context(actor, form, address_form, lead, layout)
+    )
 
 
 @login_required

@@ -11,9 +11,10 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from piste.core.access import Actor, company_required, get_or_404, require_actor
@@ -53,19 +54,39 @@ def _kind(kind: str) -> str:
     return kind
 
 
-def _row_context(actor: Actor) -> dict[str, Any]:
-    """What a row needs besides the lead (the list and the row action render rows)."""
-    # Each score's stars, drawn once per request rather than once per row (a list renders
-    # 25 rows: the template engine's loops and translations are its main cost).
-    scores = {
-        score: {
-            "label": ngettext("%(count)d star out of 5", "%(count)d stars out of 5", score)
-            % {"count": score},
-            "filled": [star <= score for star in STARS],
-        }
-        for score in range(6)
+def _stars(score: int) -> str:
+    label = ngettext("%(count)d star out of 5", "%(count)d stars out of 5", score) % {
+        "count": score
     }
-    return {"can_change": actor.has(Right.CHANGE_RECORDS), "stars": STARS, "scores": scores}
+    icons = format_html_join(
+        "",
+        '<i class="bi {}" aria-hidden="true"></i>',
+        (("bi-star-fill" if star <= score else "bi-star",) for star in STARS),
+    )
+    return format_html(
+        '<span class="stars text-nowrap" role="img" aria-label="{}">{}</span>', label, icons
+    )
+
+
+def _row_context(actor: Actor) -> dict[str, Any]:
+    """What a row needs besides the lead (the list and the row action render rows).
+
+    A list renders 25 rows and the template engine's tags are its main cost: what is the same
+    for every row is computed once per request here: each score's stars, the translated
+    labels, and the URLs' common part (reversing two URLs per row cost 2 ms a page).
+    """
+    detail = reverse("leads:detail", args=[0])
+    take = reverse("leads:row_take_charge", args=[0])
+    return {
+        "can_change": actor.has(Right.CHANGE_RECORDS),
+        "scores": {score: _stars(score) for score in range(6)},
+        "detail_url": detail[: detail.rindex("0/")],
+        "take_url": take[: take.rindex("0/")],
+        "take_path": take[take.rindex("0/") + 1 :],
+        "take_title": _("Take charge"),
+        "tag_title": _("Leads with this tag"),
+        "unassigned": pgettext("lead", "Unassigned"),
+    }
 
 
 @login_required

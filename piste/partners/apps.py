@@ -8,4 +8,4 @@ class PartnersConfig(AppConfig):
     verbose_name = _("Accounts and contacts")
 
     def ready(self) -> None:
-        from piste.partners import referentials  # noqa: F401  (registers its configuration lists)
+        from piste.partners import layouts, referentials  # noqa: F401  (registers their specs)

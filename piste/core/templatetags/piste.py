@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext as _
 
 from piste.core.contact import phone_display
+from piste.core.text import fold
 from piste.core.timeline import field_label as _field_label
 
 register = template.Library()
@@ -62,3 +64,27 @@ def get_item(mapping: Any, key: Any) -> Any:
         return mapping[key]
     except (KeyError, IndexError, TypeError):
         return None
+
+
+@register.filter
+def highlight(text: Any, key: str) -> str:
+    """``text`` with the words starting with the folded ``key`` marked (``<mark>``), as the
+    accounts search matched them: accents and case ignored."""
+    text = str(text or "")
+    if not key:
+        return conditional_escape(text)
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if not ch.isalnum() and i + 1 < len(text)]
+    for start in starts:
+        for end in range(start + 1, len(text) + 1):
+            folded = fold(text[start:end])
+            if folded == key:
+                return format_html("{}<mark>{}</mark>{}", text[:start], text[start:end], text[end:])
+            if not key.startswith(folded):
+                break
+    return conditional_escape(text)
+
+
+@register.filter
+def any_rows(groups: Any) -> bool:
+    """Whether any group of a grouped search found a row."""
+    return any(getattr(g, "rows", None) for g in groups or [])

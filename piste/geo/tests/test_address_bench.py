@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from piste.geo.address import _after_prefix, city_suggestions
+from piste.core.search import _after_prefix
+from piste.geo.address import city_suggestions
 from piste.geo.management.commands import generate_cities
 from piste.geo.models import Address, City, Country, PostalCode
 

@@ -684,10 +684,10 @@ def test_edit_page_query_count(personas, full_lead, django_assert_num_queries):
     client.get(url("edit", full_lead))
     # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the lead and its joined
     # relations, 6-9 its job title, industry sector, department and category (prefetched),
-    # 10 the lead's tags (the form's initial value), then the choices of each select in page
-    # order: 11 job titles, 12 industry sectors, 13 departments, 14 countries (address block),
-    # 15 users, 16 teams, 17 sources, 18 categories, 19 tags.
-    with django_assert_num_queries(19):
+    # 10 the lead's tags (the form's initial value), 11 the company's form layout, then the
+    # choices of each select in page order: 12 job titles, 13 industry sectors, 14 departments,
+    # 15 countries (address block), 16 users, 17 teams, 18 sources, 19 categories, 20 tags.
+    with django_assert_num_queries(20):
         response = client.get(url("edit", full_lead))
     assert response.status_code == 200
 
@@ -822,11 +822,11 @@ def test_anonymous_users_are_sent_to_sign_in(personas):
 def test_create_page_query_count(personas, company_values, django_assert_num_queries):
     client = en_client(personas.salesperson)
     client.get(reverse("leads:create"))
-    # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the default status (a company
-    # without one gets a message instead of the form), then the choices of each select in page
-    # order: 6 job titles, 7 industry sectors, 8 departments, 9 countries (address block),
-    # 10 users, 11 teams, 12 sources, 13 categories, 14 tags.
-    with django_assert_num_queries(14):
+    # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the company's form layout, 6 the
+    # default status (a company without one gets a message instead of the form), then the
+    # choices of each select in page order: 7 job titles, 8 industry sectors, 9 departments,
+    # 10 countries (address block), 11 users, 12 teams, 13 sources, 14 categories, 15 tags.
+    with django_assert_num_queries(15):
         response = client.get(reverse("leads:create"))
     assert response.status_code == 200
 

@@ -141,3 +141,23 @@ def test_demo_salesperson_sees_their_leads_and_their_team_s_only(db):
     assert mine.count() >= 10
     durand = Company.objects.get(name="Durand Conseil SARL")
     assert 0 < visible.count() < Lead.objects.filter(company=durand).count()
+
+
+def test_demo_address_book_has_draft_validated_closed_accounts_and_contacts(db):
+    from piste.partners.models import Contact, Partner
+    from piste.partners.selectors import Kind, accounts_search
+
+    call_command("load_demo", stdout=StringIO())
+    company = Company.objects.get(name="Durand Conseil SARL")
+    partners = Partner.objects.filter(company=company)
+    assert partners.filter(is_prospect=True, prospect_validated_at__isnull=True).exists()
+    assert partners.filter(is_prospect=True, prospect_validated_at__isnull=False).exists()
+    assert partners.filter(is_customer=True, is_closed=True).exists()
+    assert Contact.objects.filter(company=company).count() >= 8
+    # The demo's French names are found as a user types them.
+    manager = User.objects.get(username="manager")
+    found = accounts_search(manager, "mor")
+    assert [str(r) for g in found if g.kind == Kind.PROSPECTS for r in g.rows] == [
+        "Boulangeries Morel"
+    ]
+    assert "Claire Morel" in [str(r) for g in found if g.kind == Kind.CONTACTS for r in g.rows]

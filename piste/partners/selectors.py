@@ -1,0 +1,194 @@
+"""Reads on the address book: the access-filtered querysets, the checked getters, the accounts
+search (real-time suggestions and the full result list)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from piste.core.access import actor_for, get_or_404, records_for_user
+from piste.core.rights import Right
+from piste.core.search import prefix_q
+from piste.core.text import fold, search_text
+from piste.partners.models import Contact, Partner
+
+# Suggestions per kind in the real-time dropdown; rows per page of the full result list.
+SUGGESTIONS = 5
+RESULTS_PAGE = 25
+# Fewer letters than this find nothing: one letter would match a twenty-sixth of the book.
+MIN_LETTERS = 2
+
+
+def partners_for_user(user: Any) -> QuerySet[Partner]:
+    """Every partner the user may see: their company, narrowed by their role's record scope;
+    closed accounts only with the right « see closed accounts and contacts »."""
+    qs = records_for_user(user, Partner.objects.all())
+    actor = actor_for(user)
+    if actor is not None and not actor.has(Right.SEE_CLOSED_ACCOUNTS):
+        qs = qs.filter(is_closed=False)
+    return qs
+
+
+def contacts_for_user(user: Any) -> QuerySet[Contact]:
+    """Every contact the user may see; contacts of closed accounts only with the right."""
+    qs = records_for_user(user, Contact.objects.all())
+    actor = actor_for(user)
+    if actor is not None and not actor.has(Right.SEE_CLOSED_ACCOUNTS):
+        qs = qs.filter(partner_closed=False)
+    return qs
+
+
+def partner_get_for_user(user: Any, pk: Any) -> Partner:
+    """One partner the user may see, with what its page shows; 404 otherwise."""
+    return get_or_404(
+        partners_for_user(user).select_related(
+            "assigned_to",
+            "created_by",
+            "team",
+            "agency",
+            "category",
+            "industry_sector",
+            "parent",
+            "source",
+            "prospect_validated_by",
+            "main_address",
+            "invoicing_address",
+            "delivery_address",
+        ),
+        pk,
+    )
+
+
+def contact_get_for_user(user: Any, pk: Any) -> Contact:
+    """One contact the user may see, with its main partner; 404 otherwise."""
+    return get_or_404(
+        contacts_for_user(user).select_related(
+            "main_partner",
+            "job_title",
+            "department",
+            "assigned_to",
+            "created_by",
+            "team",
+            "agency",
+            "address",
+        ),
+        pk,
+    )
+
+
+def partner_version(partner: Partner) -> int:
+    return Partner.objects.filter(pk=partner.pk).values_list("version", flat=True).get()
+
+
+def contact_version(contact: Contact) -> int:
+    return Contact.objects.filter(pk=contact.pk).values_list("version", flat=True).get()
+
+
+def partner_contacts(user: Any, partner: Partner, limit: int = 200) -> list[Contact]:
+    """The partner's contacts the user may see: its own, then those also attached to it."""
+    visible = contacts_for_user(user).select_related("job_title")
+    own = list(visible.filter(main_partner=partner).order_by("name_key", "id")[:limit])
+    others = list(
+        visible.filter(other_partners=partner)
+        .select_related("main_partner")
+        .order_by("name_key", "id")[:limit]
+    )
+    return own + others
+
+
+# Accounts search -------------------------------------------------------------------------------
+
+
+class Kind:
+    CONTACTS = "contacts"
+    PROSPECTS = "prospects"
+    CUSTOMERS = "customers"
+    OTHERS = "others"
+    ALL = (CONTACTS, PROSPECTS, CUSTOMERS, OTHERS)
+
+
+# Which partners each partner kind holds; a customer who is also a prospect lists as customer.
+_KIND_FILTERS = {
+    Kind.PROSPECTS: Q(is_prospect=True, is_customer=False),
+    Kind.CUSTOMERS: Q(is_customer=True),
+    Kind.OTHERS: Q(is_prospect=False, is_customer=False),
+}
+
+
+@dataclass(frozen=True)
+class Group:
+    kind: str
+    rows: list[Any]
+    # The name_key of the last row and its id, when more rows follow (the next page's cursor).
+    more: str | None
+
+
+def search_key(q: str | None) -> str:
+    """What the search box sent, folded as the name keys are; "" when too short."""
+    key = fold(search_text(q, max_length=100))
+    return key if len(key.replace(" ", "")) >= MIN_LETTERS else ""
+
+
+def _page(qs: QuerySet[Any], key: str, limit: int, after: tuple[str, int] | None) -> list[Any]:
+    """Rows whose name or other name order starts with ``key``, by name, ``limit`` at most.
+
+    Each name column is walked through its prefix index separately, ``limit`` rows each, and the
+    two short lists merged: an OR of both would read every match before sorting them.
+    """
+    found: dict[int, Any] = {}
+    for column in ("name_key", "alt_key"):
+        rows = qs.filter(prefix_q(column, key))
+        if after is not None:
+            name, pk = after
+            rows = rows.filter(Q(name_key__gt=name) | Q(name_key=name, id__gt=pk))
+        for row in rows.order_by("name_key", "id")[:limit]:
+            found[row.pk] = row
+    return sorted(found.values(), key=lambda r: (r.name_key, r.pk))[:limit]
+
+
+def _kind_queryset(user: Any, kind: str) -> QuerySet[Any]:
+    if kind == Kind.CONTACTS:
+        return contacts_for_user(user).select_related("main_partner", "job_title")
+    return partners_for_user(user).filter(_KIND_FILTERS[kind]).select_related("main_address")
+
+
+def accounts_search(
+    user: Any,
+    q: str | None,
+    *,
+    kinds: tuple[str, ...] = Kind.ALL,
+    limit: int = SUGGESTIONS,
+    after: tuple[str, int] | None = None,
+) -> list[Group]:
+    """Contacts, prospects, customers and other partners whose name starts with the typed
+    letters (accents and case ignored; a person by first or last name), grouped by kind."""
+    key = search_key(q)
+    if not key:
+        return []
+    groups = []
+    for kind in kinds:
+        rows = _page(_kind_queryset(user, kind), key, limit + 1, after)
+        more = rows[limit - 1] if len(rows) > limit else None
+        groups.append(
+            Group(
+                kind=kind,
+                rows=rows[:limit],
+                more=f"{more.name_key}|{more.pk}" if more is not None else None,
+            )
+        )
+    return groups
+
+
+def parse_after(value: str | None) -> tuple[str, int] | None:
+    """The cursor of the full list's next page (``name_key``, unit separator, id)."""
+    if not value or "|" not in value:
+        return None
+    name, _sep, pk = value.rpartition("|")
+    if "\x00" in name:
+        return None  # PostgreSQL refuses NUL in text: a forged cursor shows the first page
+    try:
+        return name[:320], int(pk)
+    except ValueError:
+        return None

@@ -1,0 +1,59 @@
+"""« Comptes & contacts »: one search box over contacts, prospects and customers.
+
+Typing asks for ``#suggestions`` (HTMX): the first matches of each kind, for the dropdown.
+Enter opens the full result list (the same page without HTMX): each kind's first rows, and
+``?kind=`` pages one kind with a keyset cursor (``?after=``).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from piste.core.access import actor_for, company_required
+from piste.core.http import AuthedHttpRequest
+from piste.core.rights import Right
+from piste.core.text import search_text
+from piste.partners.selectors import (
+    RESULTS_PAGE,
+    SUGGESTIONS,
+    Kind,
+    accounts_search,
+    parse_after,
+    search_key,
+)
+
+
+@login_required
+@company_required
+@require_GET
+def accounts(request: AuthedHttpRequest) -> HttpResponse:
+    q = search_text(request.GET.get("q"))
+    if request.htmx and request.htmx.target == "suggestions":
+        groups = accounts_search(request.user, q, limit=SUGGESTIONS)
+        return render(
+            request,
+            "partners/accounts.html#suggestions",
+            {"q": q, "groups": groups, "key": search_key(q)},
+        )
+    kind = request.GET.get("kind")
+    kinds = (kind,) if kind in Kind.ALL else Kind.ALL
+    after = parse_after(request.GET.get("after")) if kind in Kind.ALL else None
+    limit = RESULTS_PAGE if kind in Kind.ALL else SUGGESTIONS * 2
+    groups = accounts_search(request.user, q, kinds=kinds, limit=limit, after=after)
+    actor = actor_for(request.user)
+    return render(
+        request,
+        "partners/accounts.html",
+        {
+            "q": q,
+            "kind": kind if kind in Kind.ALL else "",
+            "groups": groups,
+            "key": search_key(q),
+            "too_short": bool(q) and not search_key(q),
+            "can_create": actor is not None and actor.has(Right.CREATE_RECORDS),
+            "can_create_customers": actor is not None and actor.has(Right.CREATE_CUSTOMERS),
+        },
+    )
