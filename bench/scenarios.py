@@ -10,8 +10,9 @@ building the URLs, once, before the server starts.
 
 The city autocomplete scenarios read a generated city referential (``prepare_cities``, sized by
 BENCH_CITIES): the first 40,000 cities French-like, the rest in other countries. The lead
-scenarios read generated leads (``prepare_leads``, sized by BENCH_LEADS), as the bench
-administrator sees them.
+scenarios read generated leads (``prepare_leads``, sized by BENCH_LEADS), the accounts scenarios
+generated partners and contacts (``prepare_partners``, sized by BENCH_PARTNERS and
+BENCH_CONTACTS), as the bench administrator sees them.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ SEARCHES = {
     "email": "camille.lefebvre",
     "phone": "06 12 34",
 }
+# What the accounts search scenarios type, by number of letters: the starts of many generated
+# names (« Martin », « Marchand », « Marie », « Maison… » for "ma"; « Lefebvre » for "lefeb").
+# The full result list types the 3 letters.
+ACCOUNT_SEARCHES: dict[int, str] = {2: "ma", 3: "mar", 5: "lefeb"}
+# What the accounts search box sends while typing: the suggestions dropdown alone.
+SUGGESTIONS = {"HX-Request": "true", "HX-Target": "suggestions"}
 
 
 class Dataset:
@@ -232,6 +239,87 @@ class Dataset:
         )
         return Lead.objects.get(pk=lead_id)
 
+    # Accounts and contacts --------------------------------------------------------------
+
+    @cached_property
+    def partner_count(self) -> int:
+        from piste.partners.models import Partner
+
+        return Partner.objects.filter(company_id=self.company_id).count()
+
+    @cached_property
+    def contact_count(self) -> int:
+        from piste.partners.models import Contact
+
+        return Contact.objects.filter(company_id=self.company_id).count()
+
+    def accounts_first(
+        self, q: str, *, kinds: tuple[str, ...] | None = None, limit: int | None = None
+    ) -> str:
+        """The link to the first row the accounts search shows for ``q`` (what the view asks:
+        every kind, SUGGESTIONS rows each, unless told), read as the bench user."""
+        from piste.partners.selectors import SUGGESTIONS, Kind, accounts_search
+
+        groups = accounts_search(
+            self.bench_user, q, kinds=kinds or Kind.ALL, limit=limit or SUGGESTIONS
+        )
+        for group in groups:
+            if group.rows:
+                return _account_link(group.kind, group.rows[0].pk)
+        raise LookupError(f"no account starts with {q!r}")
+
+    def accounts_second_page(self, q: str, kind: str) -> tuple[str, str]:
+        """(cursor, link to its first row) of the second page of one kind's full result list:
+        the "More" link of the first page, as the bench user reads it."""
+        from piste.partners.selectors import RESULTS_PAGE, accounts_search, parse_after
+
+        (first,) = accounts_search(self.bench_user, q, kinds=(kind,), limit=RESULTS_PAGE)
+        if first.more is None:
+            raise LookupError(f"fewer than {RESULTS_PAGE + 1} {kind} start with {q!r}")
+        (second,) = accounts_search(
+            self.bench_user, q, kinds=(kind,), limit=RESULTS_PAGE, after=parse_after(first.more)
+        )
+        return first.more, _account_link(kind, second.rows[0].pk)
+
+    def _with_timeline(self, model: Any) -> list[int]:
+        from django.contrib.contenttypes.models import ContentType
+
+        from piste.core.models import Activity
+
+        return list(
+            Activity.objects.filter(
+                company_id=self.company_id, content_type=ContentType.objects.get_for_model(model)
+            )
+            .order_by("-object_id")
+            .values_list("object_id", flat=True)
+            .distinct()
+        )
+
+    @cached_property
+    def partner_with_timeline(self) -> Any:
+        """Of the open partners with a generated timeline, the one with the most contacts (a
+        full page: contacts and a first timeline page)."""
+        from django.db.models import Count
+
+        from piste.partners.models import Partner
+
+        return (
+            Partner.objects.filter(pk__in=self._with_timeline(Partner), is_closed=False)
+            .annotate(n=Count("contacts"))
+            .order_by("-n", "-id")[0]
+        )
+
+    @cached_property
+    def contact_with_timeline(self) -> Any:
+        """The newest contact of an open partner with a generated timeline."""
+        from piste.partners.models import Contact
+
+        return (
+            Contact.objects.filter(pk__in=self._with_timeline(Contact), partner_closed=False)
+            .order_by("-id")
+            .select_related("main_partner")[0]
+        )
+
     @cached_property
     def generated_city_count(self) -> int:
         from piste.geo.management.commands.generate_cities import generated_cities
@@ -259,6 +347,33 @@ def prepare_leads(count: int, reuse: bool) -> None:
         print(f"leads: reusing {count:,} leads", flush=True)
         return
     call_command("generate_dataset", "--entity=leads", "--reset", f"--leads={count}")
+
+
+def prepare_partners(partners: int, contacts: int, reuse: bool) -> None:
+    """Generate ``partners`` partners and ``contacts`` contacts in the bench company (replacing
+    its partners and contacts), unless ``reuse`` and there are that many already. Their tags are
+    the bench tags: generate those first."""
+    from django.core.management import call_command
+
+    present = Dataset()
+    if reuse and (present.partner_count, present.contact_count) == (partners, contacts):
+        print(f"partners: reusing {partners:,} partners and {contacts:,} contacts", flush=True)
+        return
+    call_command(
+        "generate_dataset",
+        "--entity=partners",
+        "--reset",
+        f"--partners={partners}",
+        f"--contacts={contacts}",
+    )
+
+
+def _account_link(kind: str, pk: int) -> str:
+    """The link an accounts search row opens (a contact's page or a partner's)."""
+    from django.urls import reverse
+
+    name = "partners:contact" if kind == "contacts" else "partners:detail"
+    return f'href="{reverse(name, args=[pk])}"'
 
 
 @dataclass(frozen=True)
@@ -309,6 +424,21 @@ def _lead_list(
         expect=expect,
         server_side=True,
         headers=headers or {},
+    )
+
+
+def _accounts_suggest(letters: int) -> Scenario:
+    """What the accounts search box asks while typing ``letters`` letters: the dropdown."""
+    return Scenario(
+        name=f"accounts_suggest_{letters}",
+        target_p95_ms=30,
+        url=lambda d: f"/accounts/?{urlencode({'q': ACCOUNT_SEARCHES[letters]})}",
+        what=f"Accounts search, {letters} letters typed ({ACCOUNT_SEARCHES[letters]!r}): the "
+        "suggestions dropdown (HTMX), the first 5 contacts, prospects, customers and others "
+        "whose name or other name order starts with them, through the prefix indexes.",
+        headers=SUGGESTIONS,
+        expect=lambda d: d.accounts_first(ACCOUNT_SEARCHES[letters]),
+        server_side=True,
     )
 
 
@@ -457,5 +587,51 @@ SCENARIOS: list[Scenario] = [
         what="A lead's page: the lead with its relations, status bar, tags and the first "
         "timeline page (a lead with a 30-line timeline).",
         expect=lambda d: escape(d.lead_with_timeline.simple_full_name),
+    ),
+    _accounts_suggest(2),
+    _accounts_suggest(3),
+    _accounts_suggest(5),
+    Scenario(
+        name="accounts_results",
+        target_p95_ms=60,
+        url=lambda d: f"/accounts/?{urlencode({'q': ACCOUNT_SEARCHES[3]})}",
+        what=f"Accounts search, Enter after 3 letters ({ACCOUNT_SEARCHES[3]!r}): the full result "
+        "list page, the first 10 rows of each of the four kinds.",
+        expect=lambda d: d.accounts_first(ACCOUNT_SEARCHES[3], limit=10),
+        server_side=True,
+    ),
+    Scenario(
+        name="accounts_results_kind",
+        target_p95_ms=60,
+        url=lambda d: (
+            "/accounts/?"
+            + urlencode(
+                {
+                    "q": ACCOUNT_SEARCHES[3],
+                    "kind": "prospects",
+                    "after": d.accounts_second_page(ACCOUNT_SEARCHES[3], "prospects")[0],
+                }
+            )
+        ),
+        what="The prospects' second page of that list (25 rows), through the cursor of the "
+        "first page's « More » link (keyset pagination on name_key, id).",
+        expect=lambda d: d.accounts_second_page(ACCOUNT_SEARCHES[3], "prospects")[1],
+        server_side=True,
+    ),
+    Scenario(
+        name="partner_page",
+        target_p95_ms=40,
+        url=lambda d: f"/partners/{d.partner_with_timeline.pk}/",
+        what="A partner's page: the form with its choices, contacts, tags and the first timeline "
+        "page (a partner with a 30-line timeline and the most contacts of those).",
+        expect=lambda d: escape(d.partner_with_timeline.full_name),
+    ),
+    Scenario(
+        name="contact_page",
+        target_p95_ms=40,
+        url=lambda d: f"/contacts/{d.contact_with_timeline.pk}/",
+        what="A contact's page: the form, its partner and the first timeline page (a contact "
+        "with a 30-line timeline).",
+        expect=lambda d: escape(d.contact_with_timeline.full_name),
     ),
 ]

@@ -234,3 +234,235 @@ def test_the_bench_lead_scenarios_open_real_pages_showing_what_they_expect(db, m
         assert response.status_code == 200, url
         assert scenario.expect is not None
         assert scenario.expect(dataset) in response.content.decode(), (scenario.name, url)
+
+
+# Partners and contacts -----------------------------------------------------------------------
+
+
+def _bench_partners():
+    from piste.partners.models import Partner
+
+    return Partner.objects.filter(company__name_key=fold("Bench SA"))
+
+
+def _bench_contacts():
+    from piste.partners.models import Contact
+
+    return Contact.objects.filter(company__name_key=fold("Bench SA"))
+
+
+def test_generated_partners_and_contacts_have_the_derived_columns_the_services_compute(db):
+    from piste.core.contact import email_normalise, phone_normalise, website_normalise
+    from piste.geo.models import Address
+    from piste.partners import identifiers
+    from piste.partners.services import _refresh_contact, _refresh_partner
+
+    _generate("--entity", "partners", "--partners", "400", "--contacts", "500")
+
+    partners = list(_bench_partners())
+    assert len(partners) == 400
+    derived = ("full_name", "name_key", "alt_key", "city_name", "first_name", "civility", "siren")
+    for partner in partners:
+        stored = {name: getattr(partner, name) for name in derived}
+        assert partner.version == 1 and partner.main_address_id is None
+        # Generated partners keep their city without an Address row: recompute with one there.
+        partner.main_address = Address(pk=-1, city_name=partner.city_name)
+        _refresh_partner(partner)
+        assert {name: getattr(partner, name) for name in derived} == stored, partner.pk
+        # What the partner form would store for what the partner shows.
+        for phone in (partner.fixed_phone, partner.mobile_phone):
+            assert phone_normalise(phone) == phone
+        assert email_normalise(partner.email) == partner.email
+        assert website_normalise(partner.website) == partner.website
+        assert identifiers.siren_clean(partner.siren) == partner.siren
+        assert identifiers.siret_clean(partner.siret) == partner.siret
+        assert identifiers.vat_clean(partner.vat_number) == partner.vat_number
+        assert identifiers.ape_clean(partner.ape_code) == partner.ape_code
+        assert not partner.siret or partner.siret[:9] == partner.siren
+    assert sum(bool(p.siret) for p in partners) > 100
+
+    contacts = list(_bench_contacts().select_related("main_partner"))
+    assert len(contacts) == 500
+    for contact in contacts:
+        stored = {name: getattr(contact, name) for name in ("full_name", "name_key", "alt_key")}
+        closed = contact.partner_closed
+        _refresh_contact(contact)
+        assert {n: getattr(contact, n) for n in stored} == stored, contact.pk
+        assert contact.partner_closed == closed == contact.main_partner.is_closed
+        assert contact.assigned_to_id == contact.main_partner.assigned_to_id
+        assert contact.team_id == contact.main_partner.team_id
+        assert contact.created_at >= contact.main_partner.created_at
+        for phone in (contact.fixed_phone, contact.mobile_phone):
+            assert phone_normalise(phone) == phone
+        assert email_normalise(contact.email) == contact.email
+
+
+def test_generated_partners_spread_like_an_address_book(db):
+    from piste.partners.models import PartnerType
+    from piste.users.models import Membership
+
+    _generate("--size", "20")
+    _generate("--entity", "partners", "--partners", "3000", "--contacts", "2000")
+
+    partners = _bench_partners()
+    assert 350 < partners.filter(partner_type=PartnerType.INDIVIDUAL).count() < 550
+    prospects = partners.filter(is_prospect=True)
+    assert 1500 < prospects.count() < 1800
+    validated = prospects.exclude(prospect_validated_at=None)
+    assert 0.4 < validated.count() / prospects.count() < 0.6
+    assert not validated.filter(prospect_validated_by=None).exists()
+    assert not partners.filter(is_prospect=False).exclude(prospect_validated_at=None).exists()
+    assert 600 < partners.filter(is_customer=True).count() < 900
+    assert 300 < partners.filter(is_supplier=True, is_customer=False).count() < 450
+    assert partners.filter(is_partner=True).exists()
+    closed = partners.filter(is_closed=True)
+    assert 60 < closed.count() < 200
+    assert not closed.filter(closed_on=None).exists()
+    assert not partners.filter(is_closed=False).exclude(closed_on=None).exists()
+    company = Company.objects.get(name_key=fold("Bench SA"))
+    members = set(
+        Membership.objects.filter(company=company, is_active=True).values_list("user_id", flat=True)
+    )
+    owners = set(partners.exclude(assigned_to=None).values_list("assigned_to_id", flat=True))
+    assert owners <= members and len(owners) == 21
+    assert 450 < partners.filter(assigned_to=None).count() < 750
+    assert partners.exclude(team=None).exists()
+    assert partners.exclude(city_name="").count() > 2500
+    oldest, newest = partners.order_by("created_at").first(), partners.order_by("created_at").last()
+    assert (newest.created_at - oldest.created_at).days > 365 * 2
+    assert partners.values("name_key").distinct().count() > 1500
+
+    contacts = _bench_contacts()
+    assert contacts.filter(partner_closed=True).exists()
+    assert not contacts.filter(main_partner__partner_type=PartnerType.INDIVIDUAL).exists()
+    assert contacts.exclude(job_title=None).count() > 1400
+    assert contacts.exclude(department=None).exists()
+    assert partners.model.tags.through.objects.filter(partner__in=partners).count() > 600
+    assert contacts.model.tags.through.objects.filter(contact__in=contacts).count() > 150
+    # One partner and one contact in 1,000 get a 30-line timeline.
+    for model, count in (("partner", 3), ("contact", 2)):
+        timelines = Activity.objects.filter(company=company, content_type__model=model)
+        assert timelines.count() == 30 * count, model
+
+
+def test_contacts_without_partners_are_refused_and_nothing_is_written(db):
+    with pytest.raises(CommandError, match="Contacts need partners"):
+        _generate("--entity", "partners", "--partners", "0", "--contacts", "5")
+    with pytest.raises(CommandError, match="negative"):
+        _generate("--entity", "partners", "--partners", "-1")
+
+    assert not Company.objects.filter(name_key=fold("Bench SA")).exists()
+
+
+def test_partners_are_refused_over_existing_ones_and_reset_replaces_the_bench_partners_only(
+    db, personas
+):
+    from piste.geo.models import Address
+    from piste.partners.models import Contact, Partner
+    from piste.partners.tests.factories import make_contact, make_partner
+
+    ours = make_partner(personas.salesperson, name="Réel Industrie")
+    our_contact = make_contact(personas.salesperson, ours, last_name="Réel")
+    _generate("--size", "10")
+    _generate("--entity", "partners", "--partners", "100", "--contacts", "80")
+    with pytest.raises(CommandError, match="add --reset"):
+        _generate("--entity", "partners", "--partners", "100")
+    assert (_bench_partners().count(), _bench_contacts().count()) == (100, 80)
+    # Rows someone made by hand in the bench company: a subsidiary, an address, a contact
+    # also attached to another partner.
+    bench_partners = list(_bench_partners().order_by("id")[:3])
+    parent, child, other = bench_partners
+    child.parent = parent
+    child.main_address = Address.objects.create(city_name="Lyon")
+    child.save()
+    contact = _bench_contacts().first()
+    contact.other_partners.add(other)
+
+    _generate("--entity", "partners", "--partners", "60", "--contacts", "40", "--reset")
+
+    assert (_bench_partners().count(), _bench_contacts().count()) == (60, 40)
+    assert not Address.objects.filter(city_name="Lyon").exists()
+    company = Company.objects.get(name_key=fold("Bench SA"))
+    for model, rows in (("partner", _bench_partners()), ("contact", _bench_contacts())):
+        timeline = Activity.objects.filter(company=company, content_type__model=model)
+        assert set(timeline.values_list("object_id", flat=True)) <= set(
+            rows.values_list("id", flat=True)
+        )
+    assert Partner.objects.filter(pk=ours.pk).exists()
+    assert Contact.objects.filter(pk=our_contact.pk, main_partner=ours).exists()
+    assert Activity.objects.filter(object_id=ours.pk, content_type__model="partner").exists()
+    assert User.objects.filter(username__startswith="bench").count() == 21
+
+
+def test_resetting_the_tags_removes_their_partner_and_contact_links_only(db):
+    from piste.partners.models import Contact, Partner
+
+    _generate("--size", "10")
+    _generate("--entity", "partners", "--partners", "100", "--contacts", "100")
+    assert Partner.tags.through.objects.exists() and Contact.tags.through.objects.exists()
+
+    _generate("--size", "10", "--reset")
+
+    assert (_bench_partners().count(), _bench_contacts().count()) == (100, 100)
+    assert not Partner.tags.through.objects.exists()
+    assert not Contact.tags.through.objects.exists()
+
+
+def test_a_large_partner_load_on_postgresql_puts_back_every_index_and_foreign_key(db, monkeypatch):
+    from django.db import connection
+
+    from piste.core.management.commands import generate_dataset
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the indexes are dropped and rebuilt on PostgreSQL only")
+
+    def schema() -> list[tuple[str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE tablename LIKE 'partners_partner%%' OR tablename LIKE 'partners_contact%%' "
+                "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid::regclass::text LIKE 'partners_partner%%' "
+                "OR conrelid::regclass::text LIKE 'partners_contact%%' ORDER BY 1, 2"
+            )
+            return cursor.fetchall()
+
+    before = schema()
+    assert any("varchar_pattern_ops" in definition for _name, definition in before)
+    monkeypatch.setattr(generate_dataset, "REBUILD_INDEXES_FROM", 10)
+    _generate("--size", "10")
+    _generate("--entity", "partners", "--partners", "50", "--contacts", "40")
+
+    assert (_bench_partners().count(), _bench_contacts().count()) == (50, 40)
+    assert schema() == before
+
+
+def test_the_bench_accounts_scenarios_open_real_pages_showing_what_they_expect(db):
+    """Each accounts scenario of bench/scenarios.py, on a small dataset: the URL answers 200 to
+    the bench user and shows the record it expects (the first suggestion, the first row of the
+    second page of prospects, the partner or contact of the page)."""
+    from bench import scenarios
+
+    _generate("--size", "10")
+    _generate("--entity", "partners", "--partners", "3000", "--contacts", "3000")
+    dataset = scenarios.Dataset()
+    client = Client()
+    assert client.login(username="bench", password="bench-pass")
+    accounts_scenarios = [
+        s for s in scenarios.SCENARIOS if s.name.startswith(("accounts", "partner", "contact"))
+    ]
+    assert [s.name for s in accounts_scenarios] == [
+        "accounts_suggest_2",
+        "accounts_suggest_3",
+        "accounts_suggest_5",
+        "accounts_results",
+        "accounts_results_kind",
+        "partner_page",
+        "contact_page",
+    ]
+    for scenario in accounts_scenarios:
+        url = scenario.url(dataset)
+        response = client.get(url, headers=scenario.headers)
+        assert response.status_code == 200, url
+        assert scenario.expect is not None
+        assert scenario.expect(dataset) in response.content.decode(), (scenario.name, url)

@@ -28,9 +28,11 @@ from piste.core.models import Activity, NamedReferential, Tag
 from piste.core.referentials import REGISTRY
 from piste.core.rights import Role
 from piste.core.text import fold
+from piste.geo.models import Address
 from piste.leads.models import CompanySize, Lead, LeadSource, LeadStatus, LostReason
 from piste.leads.selectors import lead_statuses
 from piste.leads.services import lead_statuses_install
+from piste.partners.models import Contact, Partner
 from piste.users.models import Company, CrmSettings, Membership, Team, User
 
 BENCH_USERNAME = "bench"
@@ -45,11 +47,21 @@ SEED = 20260101
 
 
 def _entities() -> list[str]:
-    return ["all", "tags", "activities", "leads", *sorted(s for s in REGISTRY if s != "tags")]
+    return [
+        "all",
+        "tags",
+        "activities",
+        "leads",
+        "partners",
+        *sorted(s for s in REGISTRY if s != "tags"),
+    ]
 
 
 class Command(BaseCommand):
-    help = "Generate a benchmark dataset (tags, timeline activities, referentials) fast."
+    help = (
+        "Generate a benchmark dataset (tags, timeline activities, referentials, leads, partners "
+        "and contacts) fast."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--size", type=int, default=1000, help="Rows per entity.")
@@ -61,11 +73,22 @@ class Command(BaseCommand):
             "--leads", type=int, help="Leads to create with --entity leads (default: --size)."
         )
         parser.add_argument(
+            "--partners",
+            type=int,
+            help="Partners to create with --entity partners (default: --size).",
+        )
+        parser.add_argument(
+            "--contacts",
+            type=int,
+            help="Contacts to create with --entity partners (default: --size).",
+        )
+        parser.add_argument(
             "--entity",
             default="all",
             help="all (tags and activities), tags, activities, leads (with their sales users, "
-            "teams, sources and lost reasons; tags them with existing tags), or a configuration "
-            "list slug (industry-sectors, job-titles…).",
+            "teams, sources and lost reasons; tags them with existing tags), partners (partners "
+            "and their contacts, in the leads' sales world; tagged with existing tags), or a "
+            "configuration list slug (industry-sectors, job-titles…).",
         )
         parser.add_argument("--company-name", default="Bench SA")
         parser.add_argument(
@@ -88,8 +111,12 @@ class Command(BaseCommand):
         n_tags = options["tags"] if options["tags"] is not None else size
         n_activities = options["activities"] if options["activities"] is not None else size
         n_leads = options["leads"] if options["leads"] is not None else size
-        if min(size, n_tags, n_activities, n_leads) < 0:
+        n_partners = options["partners"] if options["partners"] is not None else size
+        n_contacts = options["contacts"] if options["contacts"] is not None else size
+        if min(size, n_tags, n_activities, n_leads, n_partners, n_contacts) < 0:
             raise CommandError("Sizes cannot be negative.")
+        if entity == "partners" and n_contacts and not n_partners:
+            raise CommandError("Contacts need partners: add --partners with at least 1.")
 
         started = time.perf_counter()
         company, user = self._bench_company(options["company_name"], options["password"])
@@ -102,6 +129,9 @@ class Command(BaseCommand):
             targets = [Activity]
         elif entity == "leads":
             targets = [Lead]
+        elif entity == "partners":
+            # Contacts first: a partner's contacts go before it.
+            targets = [Contact, Partner]
         else:
             targets = [REGISTRY[entity].model]
 
@@ -128,9 +158,7 @@ class Command(BaseCommand):
         if entity in ("all", "tags"):
             self._timed("tags", Tag, lambda: _tag_rows(company.pk, n_tags))
         if entity in ("all", "activities"):
-            tag_ids = list(
-                Tag.objects.filter(company=company).order_by("id").values_list("id", flat=True)
-            )
+            tag_ids = _ids(Tag, company)
             if not tag_ids and n_activities:
                 raise CommandError(f"{company} has no tags: generate tags first (--entity tags).")
             tag_type = ContentType.objects.get_for_model(Tag)
@@ -141,7 +169,9 @@ class Command(BaseCommand):
             )
         if entity == "leads":
             self._leads(company, user, n_leads)
-        if entity not in ("all", "tags", "activities", "leads"):
+        if entity == "partners":
+            self._partners(company, user, n_partners, n_contacts)
+        if entity not in ("all", "tags", "activities", "leads", "partners"):
             model = REGISTRY[entity].model
             self._timed(entity, model, lambda: _referential_rows(model, company.pk, size))
         self.stdout.write(
@@ -180,7 +210,9 @@ class Command(BaseCommand):
         """Delete the company's rows of ``model``, with their timelines and tag links."""
         quote = connection.ops.quote_name
         table = quote(model._meta.db_table)
-        links = _link_tables(model)
+        # A partner's contacts are deleted before it (the targets' order) and its subsidiaries
+        # let go of it below: then only many-to-many links point at partners.
+        links = _link_tables(model, handled=(Contact, Partner) if model is Partner else ())
         if links is None:
             # Rows other tables point at: Django's collector cascades or nulls those references.
             deleted, _ = model._default_manager.filter(company=company).delete()
@@ -188,6 +220,21 @@ class Command(BaseCommand):
         # Nothing but many-to-many links points at these rows: a few DELETEs by company, no
         # rows loaded in Python.
         with connection.cursor() as cursor:
+            if model is Partner:
+                cursor.execute(
+                    f"UPDATE {table} SET parent_id = NULL "  # noqa: S608
+                    "WHERE company_id = %s AND parent_id IS NOT NULL",
+                    [company.pk],
+                )
+            # A record's addresses are its own (one-to-one): they go with it. Foreign keys are
+            # checked at commit, when the records are gone too.
+            for address_column in _address_columns(model):
+                cursor.execute(
+                    f"DELETE FROM {quote(Address._meta.db_table)} "  # noqa: S608
+                    f"WHERE id IN (SELECT {quote(address_column)} FROM {table} "
+                    "WHERE company_id = %s)",
+                    [company.pk],
+                )
             for through, column in links:
                 cursor.execute(
                     f"DELETE FROM {quote(through._meta.db_table)} "  # noqa: S608
@@ -217,14 +264,8 @@ class Command(BaseCommand):
             lambda: _lead_rows(world, count, kept),
             rebuild_indexes=count >= REBUILD_INDEXES_FROM,
         )
-        lead_ids = list(
-            Lead.objects.filter(company=company).order_by("id").values_list("id", flat=True)
-        )
-        tag_ids = list(
-            Tag.objects.filter(company=company)
-            .order_by("id")
-            .values_list("id", flat=True)[:LEAD_TAGS]
-        )
+        lead_ids = _ids(Lead, company)
+        tag_ids = _ids(Tag, company, limit=LEAD_TAGS)
         if tag_ids:
             through = Lead.tags.through
             self._timed(
@@ -240,6 +281,60 @@ class Command(BaseCommand):
             Activity,
             lambda: _lead_activity_rows(world, lead_type, timelines),
         )
+
+    def _partners(self, company: Company, admin: User, n_partners: int, n_contacts: int) -> None:
+        """Partners, then their contacts, their tag links, and a timeline on one partner and one
+        contact in TIMELINE_EVERY. The rows come from ``piste.partners.dataset``."""
+        # Imported here: that module reads this one's names and generators.
+        from piste.partners import dataset
+
+        world = dataset.accounts_world(company, _sales_world(company, admin))
+        facts = dataset.PartnerFacts()
+        self._timed(
+            "partners",
+            Partner,
+            lambda: dataset.partner_rows(world, n_partners, facts),
+            rebuild_indexes=n_partners >= REBUILD_INDEXES_FROM,
+        )
+        partner_ids = _ids(Partner, company)
+        positions = dataset.contact_partners(facts, n_contacts)
+        self._timed(
+            "contacts",
+            Contact,
+            lambda: dataset.contact_rows(world, partner_ids, facts, positions),
+            rebuild_indexes=n_contacts >= REBUILD_INDEXES_FROM,
+        )
+        contact_ids = _ids(Contact, company)
+        tag_ids = _ids(Tag, company, limit=LEAD_TAGS)
+        if tag_ids:
+            for label, model, column, ids, share, seed in (
+                ("partner", Partner, "partner_id", partner_ids, dataset.PARTNER_TAGGED_SHARE, 12),
+                ("contact", Contact, "contact_id", contact_ids, dataset.CONTACT_TAGGED_SHARE, 13),
+            ):
+                self._timed(
+                    f"{label} tags",
+                    model.tags.through,
+                    functools.partial(dataset.tag_link_rows, column, ids, tag_ids, share, seed),
+                    rebuild_indexes=len(ids) >= REBUILD_INDEXES_FROM,
+                )
+
+        # Read before the COPY starts: a query cannot run on the connection in the middle of it.
+        timelines = []
+        for model, ids in ((Partner, partner_ids), (Contact, contact_ids)):
+            chosen = ids[::TIMELINE_EVERY]
+            created = dict(
+                model._default_manager.filter(pk__in=chosen).values_list("pk", "created_at")
+            )
+            type_id = ContentType.objects.get_for_model(model).pk
+            timelines.append((type_id, [(pk, created[pk]) for pk in chosen], model is Partner))
+
+        def timeline_rows() -> Iterator[Row]:
+            for type_id, records, partners in timelines:
+                yield from dataset.timeline_rows(
+                    world.sales, type_id, records, TIMELINE_LENGTH, partners=partners
+                )
+
+        self._timed("partner and contact timelines", Activity, timeline_rows)
 
     def _timed(
         self, label: str, model: type[models.Model], rows: Any, *, rebuild_indexes: bool = False
@@ -459,9 +554,18 @@ def _referential_rows(model: type[NamedReferential], company_id: int, count: int
         }
 
 
-def _link_tables(model: type[models.Model]) -> list[tuple[type[models.Model], str]] | None:
+def _ids(model: type[models.Model], company: Company, *, limit: int | None = None) -> list[int]:
+    """The ids of the company's rows of ``model``, oldest first (the first ``limit``)."""
+    ids = model._default_manager.filter(company=company).order_by("id").values_list("id", flat=True)
+    return list(ids[:limit])
+
+
+def _link_tables(
+    model: type[models.Model], *, handled: Sequence[type[models.Model]] = ()
+) -> list[tuple[type[models.Model], str]] | None:
     """The many-to-many link tables (and their column) pointing at ``model``'s rows, when nothing
-    else points at them with a cascade; None when something else does."""
+    else points at them with a cascade; None when something else does. ``handled``: models whose
+    references the caller takes care of itself."""
     links: list[tuple[type[models.Model], str]] = []
     for relation in model._meta.get_fields(include_hidden=True):
         # What Django's deletion collector considers: reverse foreign keys and one-to-ones.
@@ -470,10 +574,21 @@ def _link_tables(model: type[models.Model]) -> list[tuple[type[models.Model], st
         if relation.on_delete is models.DO_NOTHING:
             continue
         through = relation.related_model
+        if through in handled:
+            continue
         if not (isinstance(through, type) and through._meta.auto_created):
             return None
         links.append((through, relation.field.column))
     return links
+
+
+def _address_columns(model: type[models.Model]) -> list[str]:
+    """The columns of ``model``'s one-to-one fields to addresses."""
+    return [
+        f.column
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.OneToOneField) and f.related_model is Address
+    ]
 
 
 # Leads ---------------------------------------------------------------------------------------
