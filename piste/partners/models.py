@@ -206,19 +206,8 @@ class Partner(CompanyOwned):
         verbose_name_plural = _("partners")
         indexes = [
             models.Index(fields=["company", "name_key", "id"], name="partner_name_idx"),
-            # The accounts search: names starting with the typed letters, within a company
-            # (pattern_ops serve prefix ranges on PostgreSQL whatever the collation).
-            models.Index(
-                fields=["company", "name_key"],
-                name="partner_name_prefix",
-                opclasses=["int8_ops", "varchar_pattern_ops"],
-            ),
-            models.Index(
-                fields=["company", "alt_key"],
-                name="partner_alt_prefix",
-                opclasses=["int8_ops", "varchar_pattern_ops"],
-                condition=~models.Q(alt_key=""),
-            ),
+            # The accounts search reads name_key and alt_key in byte order: indexes made by
+            # migration 0004 (core.search.byte_order_indexes), COLLATE "C" on PostgreSQL.
             models.Index(fields=["company", "siren"], name="partner_siren_idx"),
             models.Index(fields=["assigned_to", "name_key"], name="partner_owner_idx"),
         ]
@@ -340,16 +329,6 @@ class Contact(CompanyOwned):
         verbose_name_plural = _("contacts")
         indexes = [
             models.Index(fields=["company", "name_key", "id"], name="contact_name_idx"),
-            models.Index(
-                fields=["company", "name_key"],
-                name="contact_name_prefix",
-                opclasses=["int8_ops", "varchar_pattern_ops"],
-            ),
-            models.Index(
-                fields=["company", "alt_key"],
-                name="contact_alt_prefix",
-                opclasses=["int8_ops", "varchar_pattern_ops"],
-            ),
             models.Index(fields=["main_partner", "name_key"], name="contact_partner_idx"),
         ]
 

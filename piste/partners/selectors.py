@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from piste.core.access import actor_for, get_or_404, records_for_user
 from piste.core.rights import Right
-from piste.core.search import prefix_q
+from piste.core.search import byte_after_q, byte_order, byte_prefix_q
 from piste.core.text import fold, search_text
 from piste.partners.models import Contact, Partner
 
@@ -121,7 +121,7 @@ _KIND_FILTERS = {
 class Group:
     kind: str
     rows: list[Any]
-    # The name_key of the last row and its id, when more rows follow (the next page's cursor).
+    # The match_key of the last row and its id, when more rows follow (the next page's cursor).
     more: str | None
 
 
@@ -132,20 +132,26 @@ def search_key(q: str | None) -> str:
 
 
 def _page(qs: QuerySet[Any], key: str, limit: int, after: tuple[str, int] | None) -> list[Any]:
-    """Rows whose name or other name order starts with ``key``, by name, ``limit`` at most.
+    """Rows whose name or other name order starts with ``key``, ``limit`` at most, in the order
+    of the name that matched (« Marie Dupont » files under « marie » for "ma"); each row's
+    ``match_key`` is that name.
 
-    Each name column is walked through its prefix index separately, ``limit`` rows each, and the
-    two short lists merged: an OR of both would read every match before sorting them.
+    Each name column is walked through its byte-order index separately, ``limit`` rows each, and
+    the two short lists merged: an OR of both would read every match before sorting them. The
+    other-order walk skips rows the name walk finds, so a row has one place and pages never
+    repeat it.
     """
-    found: dict[int, Any] = {}
+    found: list[Any] = []
     for column in ("name_key", "alt_key"):
-        rows = qs.filter(prefix_q(column, key))
+        rows = qs.annotate(match_key=byte_order(column)).filter(byte_prefix_q("match_key", key))
+        if column == "alt_key":
+            rows = rows.alias(name_bytes=byte_order("name_key")).exclude(
+                byte_prefix_q("name_bytes", key)
+            )
         if after is not None:
-            name, pk = after
-            rows = rows.filter(Q(name_key__gt=name) | Q(name_key=name, id__gt=pk))
-        for row in rows.order_by("name_key", "id")[:limit]:
-            found[row.pk] = row
-    return sorted(found.values(), key=lambda r: (r.name_key, r.pk))[:limit]
+            rows = rows.filter(byte_after_q("match_key", *after))
+        found.extend(rows.order_by("match_key", "id")[:limit])
+    return sorted(found, key=lambda r: (r.match_key, r.pk))[:limit]
 
 
 def _kind_queryset(user: Any, kind: str) -> QuerySet[Any]:
@@ -175,14 +181,14 @@ def accounts_search(
             Group(
                 kind=kind,
                 rows=rows[:limit],
-                more=f"{more.name_key}|{more.pk}" if more is not None else None,
+                more=f"{more.match_key}|{more.pk}" if more is not None else None,
             )
         )
     return groups
 
 
 def parse_after(value: str | None) -> tuple[str, int] | None:
-    """The cursor of the full list's next page (``name_key``, unit separator, id)."""
+    """The cursor of the full list's next page (``match_key``, "|", id)."""
     if not value or "|" not in value:
         return None
     name, _sep, pk = value.rpartition("|")

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 import piste.partners.models
+from piste.core.search import byte_order_indexes
 
 
 class Migration(migrations.Migration):
@@ -468,23 +469,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="partner",
-            index=models.Index(
-                fields=["company", "name_key"],
-                name="partner_name_prefix",
-                opclasses=["int8_ops", "varchar_pattern_ops"],
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="partner",
-            index=models.Index(
-                condition=models.Q(("alt_key", ""), _negated=True),
-                fields=["company", "alt_key"],
-                name="partner_alt_prefix",
-                opclasses=["int8_ops", "varchar_pattern_ops"],
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="partner",
             index=models.Index(fields=["company", "siren"], name="partner_siren_idx"),
         ),
         migrations.AddIndex(
@@ -503,22 +487,9 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="contact",
-            index=models.Index(
-                fields=["company", "name_key"],
-                name="contact_name_prefix",
-                opclasses=["int8_ops", "varchar_pattern_ops"],
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="contact",
-            index=models.Index(
-                fields=["company", "alt_key"],
-                name="contact_alt_prefix",
-                opclasses=["int8_ops", "varchar_pattern_ops"],
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="contact",
             index=models.Index(fields=["main_partner", "name_key"], name="contact_partner_idx"),
         ),
+        # The accounts search: names starting with the typed letters, in byte order.
+        byte_order_indexes("partners_partner", "name_key", "alt_key"),
+        byte_order_indexes("partners_contact", "name_key", "alt_key"),
     ]

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from piste.core.access import require_actor
 from piste.core.testing import en_client
 from piste.partners import services
-from piste.partners.selectors import Kind, accounts_search
+from piste.partners.selectors import Kind, accounts_search, parse_after
 from piste.partners.tests.factories import make_contact, make_partner
 
 SUGGEST = {"HX-Request": "true", "HX-Target": "suggestions"}
@@ -164,3 +164,27 @@ def test_full_result_list_query_count(book):
     with CaptureQueriesContext(connection) as queries:
         client.get("/accounts/", {"q": "dup", "kind": "customers"})
     assert len(queries) == 4 + 2
+
+
+def test_pages_list_each_match_once_in_the_order_of_the_name_that_matched(book):
+    """A person matches by last or first name: « Marie Dupont » files under « marie »; « Marc
+    Martin », matching both ways, under « martin marc » only, and no page repeats a row."""
+    partner = make_partner(book.manager, name="Quincaillerie Vidal")
+    people = [("Marie", "Dupont"), ("Marc", "Martin"), ("Jean", "Marchand"), ("Mariette", "Roy")]
+    people += [(f"Léa{n:02d}", f"Mareuil{n:02d}") for n in range(9)]
+    for first, last in people:
+        make_contact(book.manager, partner, first_name=first, last_name=last)
+    seen: list[str] = []
+    after = None
+    for _page_number in range(10):
+        (group,) = accounts_search(
+            book.administrator, "mar", kinds=(Kind.CONTACTS,), limit=4, after=after
+        )
+        seen += [str(r) for r in group.rows]
+        if group.more is None:
+            break
+        after = parse_after(group.more)
+    expected = ["Jean Marchand", "Léa00 Mareuil00", "Léa01 Mareuil01", "Léa02 Mareuil02"]
+    expected += [f"Léa{n:02d} Mareuil{n:02d}" for n in range(3, 9)]
+    expected += ["Marie Dupont", "Mariette Roy", "Élodie Martin", "Marc Martin"]
+    assert seen == expected
