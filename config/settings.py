@@ -98,6 +98,8 @@ TEMPLATES = [
         },
     }
 ]
+# Django's form renderer, with <select> lists drawn in Python (piste/core/forms_renderer.py).
+FORM_RENDERER = "piste.core.forms_renderer.FormRenderer"
 
 # SQLite (WAL) in the data folder unless DATABASE_URL names another database.
 DEFAULT_SQLITE = DATA_DIR / "piste.sqlite3"

@@ -23,6 +23,7 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import Q
+from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -82,10 +83,12 @@ class AddressForm(forms.Form):
         shown = Q(is_active=True)
         if address is not None and address.country_id:
             shown |= Q(pk=address.country_id)
-        offered = forms.ModelChoiceField(
-            queryset=Country.objects.filter(shown).order_by(order), to_field_name="code"
+        # Plain (code, name) pairs: no Country object built for each of 250 options; read when
+        # drawn (a hidden address block reads nothing).
+        offered = Country.objects.filter(shown).order_by(order).values_list("code", order)
+        country.widget.choices = CallableChoiceIterator(
+            lambda: [("", country.empty_label), *offered]
         )
-        country.widget.choices = offered.choices
         self.listbox_id = f"{self.prefix}-city-suggestions"
         combobox = {
             "role": "combobox",
