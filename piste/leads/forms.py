@@ -142,7 +142,9 @@ class LeadForm(forms.ModelForm):
             # The lead's tags, as the ModelForm read them for its initial value (no query more).
             *(getattr(t, "pk", t) for t in self.initial.get("tags") or []),
         ]
-        offered = bounded_choices(company_tags, chosen=chosen, limit=MAX_TAG_CHOICES)
+        offered = bounded_choices(
+            company_tags.only("id", "name", "name_key"), chosen=chosen, limit=MAX_TAG_CHOICES
+        )
         tags_field.widget.choices = [(t.pk, t.name) for t in offered]
         self.fields["tags"].widget.attrs["size"] = 6
         if not self.agencies_enabled:

@@ -110,7 +110,9 @@ class _RecordForm(forms.ModelForm):
             *posted_list(self.data, self.add_prefix("tags")),
             *(getattr(t, "pk", t) for t in self.initial.get("tags") or []),
         ]
-        offered = bounded_choices(company_tags, chosen=chosen, limit=MAX_TAG_CHOICES)
+        offered = bounded_choices(
+            company_tags.only("id", "name", "name_key"), chosen=chosen, limit=MAX_TAG_CHOICES
+        )
         tags_field.widget.choices = [(t.pk, t.name) for t in offered]
         tags_field.widget.attrs["size"] = 5
         if not agencies_enabled(actor.company):
@@ -205,7 +207,7 @@ class PartnerForm(_RecordForm):
         # Any partner of the company is accepted; the list offers a few and the chosen one.
         chosen = [*posted_list(self.data, self.add_prefix("parent")), partner.parent_id]
         offered = bounded_choices(
-            parents.order_by("name_key", "id"),
+            parents.only("id", "full_name", "name", "name_key"),
             chosen=[c for c in chosen if c],
             limit=MAX_PARENT_CHOICES,
         )
