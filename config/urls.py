@@ -23,6 +23,7 @@ urlpatterns = [
     path("partners/sirene/", include("piste.partners.urls_sirene")),
     path("", include("piste.partners.urls")),
     path("uploads/", include("piste.core.urls_uploads")),
+    path("choices/", include("piste.core.urls_choices")),
     path("geo/", include("piste.geo.urls_address")),
     path("admin/", admin.site.urls),
 ]

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
+from django.urls import reverse
+from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -151,3 +155,77 @@ def posted_list(data: Any, key: str) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def searchable(field: forms.ChoiceField, url: str, offered: Iterable[tuple[Any, Any]]) -> None:
+    """Make ``field`` a picker over a referential too large for a select: it offers ``offered``
+    (the chosen rows and a few more) and static/piste/choices.js adds a search box that asks
+    ``url`` for the others. Any row of the field's queryset still validates."""
+    field.widget.choices = list(offered)
+    field.widget.attrs.update(
+        {
+            "data-choices-url": url,
+            "data-choices-search": _("Type to search"),
+            "data-choices-none": _("Nothing matches."),
+        }
+    )
+
+
+def tag_picker(form: forms.BaseForm, company_id: int) -> None:
+    """The form's ``tags`` field: any tag of the company validates; the select offers those
+    chosen (posted, or the record's as the ModelForm read them: no query more) and the first
+    ones by name, and searches the others."""
+    from piste.core.models import Tag
+    from piste.core.selectors import CHOICES, bounded_choices
+
+    company_tags = Tag.objects.filter(company_id=company_id)
+    field = cast(forms.ModelMultipleChoiceField, form.fields["tags"])
+    field.queryset = company_tags
+    chosen = [
+        *posted_list(form.data, form.add_prefix("tags")),
+        *(getattr(t, "pk", t) for t in form.initial.get("tags") or []),
+    ]
+    offered = bounded_choices(
+        company_tags.only("id", "name", "name_key"), chosen=chosen, limit=CHOICES
+    )
+    searchable(field, reverse("choices:tags"), ((t.pk, t.name) for t in offered))
+
+
+def drawn_choices(
+    field: forms.ModelChoiceField,
+    rows: QuerySet[Any],
+    label: Callable[..., tuple[Any, Any]] | None = None,
+) -> None:
+    """``field`` offers ``rows`` (a values_list of (id, label), or of columns ``label`` makes
+    the pair from) read when its select is drawn: no model object built for each option,
+    nothing read when the field is hidden. Its queryset still decides what validates."""
+
+    def offered() -> list[tuple[Any, Any]]:
+        empty = [] if field.empty_label is None else [("", field.empty_label)]
+        return [*empty, *(rows if label is None else (label(*row) for row in rows))]
+
+    field.widget.choices = CallableChoiceIterator(offered)
+
+
+def company_choices(form: forms.BaseForm, models: dict[str, Any], company_id: int) -> None:
+    """Each field named in ``models`` (name -> referential model) accepts and offers its
+    company's rows, by name."""
+    for name, model in models.items():
+        if name in form.fields:
+            field = cast(forms.ModelChoiceField, form.fields[name])
+            field.queryset = model.objects.filter(company_id=company_id)
+            drawn_choices(field, field.queryset.values_list("pk", "name"))
+
+
+def assignee_choices(field: forms.ModelChoiceField, company_id: int, owner_id: int | None) -> None:
+    """The company's active members; a user who left the company stays offered on the records
+    they own (``owner_id``)."""
+    users = company_users(company_id)
+    if owner_id is not None:
+        users = users | get_user_model().objects.filter(pk=owner_id)
+    field.queryset = users.distinct()
+    drawn_choices(
+        field,
+        field.queryset.values_list("pk", "first_name", "last_name", "username"),
+        lambda pk, first, last, username: (pk, f"{first} {last}".strip() or username),
+    )

@@ -19,6 +19,12 @@ from django.utils.safestring import SafeData, SafeString, mark_safe
 SELECT = "django/forms/widgets/select.html"
 OPTION = "django/forms/widgets/select_option.html"
 TEXTAREA = "django/forms/widgets/textarea.html"
+# The options of radio buttons and check box lists, drawn one by one (``{{ radio.tag }}``) or by
+# their list's template: each includes input_option.html.
+INPUT_OPTIONS = frozenset(
+    f"django/forms/widgets/{name}.html"
+    for name in ("radio_option", "checkbox_option", "input_option")
+)
 # The widget templates that are nothing but ``{% include "django/forms/widgets/input.html" %}``.
 INPUTS = frozenset(
     f"django/forms/widgets/{name}.html"
@@ -85,6 +91,17 @@ def render_input(widget: dict[str, Any]) -> SafeString:
     )
 
 
+def render_input_option(widget: dict[str, Any]) -> SafeString:
+    """input_option.html for ``widget``: the input, in its label when ``wrap_label``."""
+    if not widget.get("wrap_label"):
+        return render_input(widget)
+    id_ = widget["attrs"].get("id")
+    opening = f'<label for="{_text(id_)}">' if id_ else "<label>"
+    return mark_safe(  # noqa: S308 (every part is escaped)
+        f"{opening}{render_input(widget)}\n {_text(widget['label'])}</label>"
+    )
+
+
 def render_textarea(widget: dict[str, Any]) -> SafeString:
     """textarea.html for ``widget``."""
     value = widget["value"]
@@ -98,6 +115,8 @@ class FormRenderer(DjangoTemplates):
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
         if template_name in INPUTS:
             return render_input(context["widget"])
+        if template_name in INPUT_OPTIONS:
+            return render_input_option(context["widget"])
         if template_name == TEXTAREA:
             return render_textarea(context["widget"])
         if template_name == SELECT:

@@ -10,7 +10,7 @@ spec's default layout. A view applies the layout to its Django form::
 
 which removes the hidden fields from the form (so a save neither shows nor changes them: the
 record keeps its values) and makes the mandatory ones required; the page then renders
-``layout.columns`` with ``templates/components/form_sections.html``.
+``layout.columns`` with the ``form_sections`` tag (``piste/core/templatetags/piste.py``).
 
 Entries of a layout are the form's fields plus "blocks": parts of the page that are not one field
 of the form (the address block, a second form of its own) and are shown, hidden or moved as one.

@@ -9,7 +9,8 @@ from piste.core.access import in_company
 from piste.core.models import NamedReferential
 from piste.core.pagination import Page, keyset_page
 from piste.core.referentials import Referential
-from piste.core.text import fold
+from piste.core.search import byte_order, byte_prefix_q
+from piste.core.text import fold, search_text
 
 CONFIG_PAGE_SIZE = 25
 
@@ -55,4 +56,26 @@ def bounded_choices(qs: QuerySet[Any], *, chosen: Iterable[Any], limit: int) -> 
     missing = wanted - {r.pk for r in rows}
     if missing:
         rows += list(qs.filter(pk__in=missing))
+    return rows
+
+
+CHOICES = 20
+
+
+def name_choices(qs: QuerySet[Any], q: str | None, *, limit: int = CHOICES) -> list[Any]:
+    """What a picker's search box offers from a referential that may be huge (tags): the rows
+    whose name starts with the typed letters, in name order, then, from three letters, those
+    holding them elsewhere. The prefix walks the (company, name_key in byte order, id) index;
+    the rest uses the trigram index. Queries: 1, or 2 when the first is short."""
+    key = fold(search_text(q, max_length=100))
+    if not key:
+        return list(qs.order_by("name_key", "id")[:limit])
+    named = qs.alias(name_bytes=byte_order("name_key"))
+    rows = list(named.filter(byte_prefix_q("name_bytes", key)).order_by("name_bytes", "id")[:limit])
+    if len(rows) < limit and len(key) >= 3:
+        rows += (
+            named.filter(name_key__contains=key)
+            .exclude(byte_prefix_q("name_bytes", key))
+            .order_by("name_key", "id")[: limit - len(rows)]
+        )
     return rows

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
@@ -24,16 +23,16 @@ from piste.core.contact import (
     website_normalise,
 )
 from piste.core.forms import (
-    company_users,
+    assignee_choices,
+    company_choices,
     phone_field,
-    posted_list,
     scoring_choices,
     style_form,
+    tag_picker,
 )
 from piste.core.html import MAX_HTML_LENGTH
 from piste.core.images import ALLOWED_FORMATS, MAX_UPLOAD_BYTES
 from piste.core.models import Tag
-from piste.core.selectors import bounded_choices
 from piste.leads.models import Lead, LeadSource, LostReason
 from piste.leads.services import FORM_FIELDS
 from piste.partners.models import Department, IndustrySector, JobTitle, PartnerCategory
@@ -54,9 +53,6 @@ _COMPANY_CHOICES: dict[str, Any] = {
     "category": PartnerCategory,
 }
 LOGO_ACCEPT = ",".join(f"image/{f.lower()}" for f in sorted(ALLOWED_FORMATS))
-
-
-MAX_TAG_CHOICES = 200
 
 
 class LeadForm(forms.ModelForm):
@@ -122,30 +118,15 @@ class LeadForm(forms.ModelForm):
         company_id = actor.company.pk
         self.agencies_enabled = agencies_enabled(actor.company)
         self.is_new = lead.pk is None
-        for name, model in _COMPANY_CHOICES.items():
-            field = cast(forms.ModelChoiceField, self.fields[name])
-            field.queryset = model.objects.filter(company_id=company_id)
-        assigned = cast(forms.ModelChoiceField, self.fields["assigned_to"])
-        users = company_users(company_id)
-        if lead.assigned_to_id is not None:
-            # A user who left the company stays shown on their leads (the view does not send an
-            # unchanged assignee to the service, which accepts only active members).
-            users = users | get_user_model().objects.filter(pk=lead.assigned_to_id)
-        assigned.queryset = users.distinct()
-        company_tags = Tag.objects.filter(company_id=company_id)
-        tags_field = cast(forms.ModelMultipleChoiceField, self.fields["tags"])
-        tags_field.queryset = company_tags  # any tag of the company is accepted…
-        # …but the list offers the first ones by name and those chosen: a company may hold
-        # thousands of tags, and a page never renders a whole referential.
-        chosen = [
-            *posted_list(self.data, self.add_prefix("tags")),
-            # The lead's tags, as the ModelForm read them for its initial value (no query more).
-            *(getattr(t, "pk", t) for t in self.initial.get("tags") or []),
-        ]
-        offered = bounded_choices(
-            company_tags.only("id", "name", "name_key"), chosen=chosen, limit=MAX_TAG_CHOICES
+        company_choices(self, _COMPANY_CHOICES, company_id)
+        # A user who left the company stays shown on their leads (the view does not send an
+        # unchanged assignee to the service, which accepts only active members).
+        assignee_choices(
+            cast(forms.ModelChoiceField, self.fields["assigned_to"]),
+            company_id,
+            lead.assigned_to_id,
         )
-        tags_field.widget.choices = [(t.pk, t.name) for t in offered]
+        tag_picker(self, company_id)
         self.fields["tags"].widget.attrs["size"] = 6
         if not self.agencies_enabled:
             del self.fields["agency"]

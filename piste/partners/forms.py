@@ -9,26 +9,28 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from piste.core.access import Actor
 from piste.core.contact import email_normalise, phone_display, phone_normalise, website_normalise
 from piste.core.forms import (
-    company_users,
+    assignee_choices,
+    company_choices,
     phone_field,
     posted_list,
     scoring_choices,
+    searchable,
     style_form,
+    tag_picker,
 )
 from piste.core.html import MAX_HTML_LENGTH
 from piste.core.images import ALLOWED_FORMATS, MAX_UPLOAD_BYTES
-from piste.core.models import Tag
 from piste.core.rights import Right
-from piste.core.selectors import bounded_choices
+from piste.core.selectors import CHOICES, bounded_choices
 from piste.leads.models import LeadSource
 from piste.partners import identifiers
 from piste.partners.models import (
@@ -44,8 +46,6 @@ from piste.users.models import Agency, Team
 from piste.users.selectors import agencies_enabled
 
 LOGO_ACCEPT = ",".join(f"image/{f.lower()}" for f in sorted(ALLOWED_FORMATS))
-MAX_TAG_CHOICES = 200
-MAX_PARENT_CHOICES = 50
 
 _PARTNER_CHOICES: dict[str, Any] = {
     "category": PartnerCategory,
@@ -92,29 +92,14 @@ class _RecordForm(forms.ModelForm):
         self.actor = actor
         company_id = actor.company.pk
         self.is_new = self.instance.pk is None
-        for name, model in self.choices.items():
-            if name in self.fields:
-                field = cast(forms.ModelChoiceField, self.fields[name])
-                field.queryset = model.objects.filter(company_id=company_id)
-        assigned = cast(forms.ModelChoiceField, self.fields["assigned_to"])
-        users = company_users(company_id)
-        owner_id = getattr(self.instance, "assigned_to_id", None)
-        if owner_id is not None:
-            # A user who left the company stays shown on their records.
-            users = users | get_user_model().objects.filter(pk=owner_id)
-        assigned.queryset = users.distinct()
-        company_tags = Tag.objects.filter(company_id=company_id)
-        tags_field = cast(forms.ModelMultipleChoiceField, self.fields["tags"])
-        tags_field.queryset = company_tags
-        chosen = [
-            *posted_list(self.data, self.add_prefix("tags")),
-            *(getattr(t, "pk", t) for t in self.initial.get("tags") or []),
-        ]
-        offered = bounded_choices(
-            company_tags.only("id", "name", "name_key"), chosen=chosen, limit=MAX_TAG_CHOICES
+        company_choices(self, self.choices, company_id)
+        assignee_choices(
+            cast(forms.ModelChoiceField, self.fields["assigned_to"]),
+            company_id,
+            getattr(self.instance, "assigned_to_id", None),
         )
-        tags_field.widget.choices = [(t.pk, t.name) for t in offered]
-        tags_field.widget.attrs["size"] = 5
+        tag_picker(self, company_id)
+        self.fields["tags"].widget.attrs["size"] = 5
         if not agencies_enabled(actor.company):
             del self.fields["agency"]
         if self.is_new:
@@ -204,14 +189,18 @@ class PartnerForm(_RecordForm):
         if partner.pk:
             parents = parents.exclude(pk=partner.pk)
         parent.queryset = parents
-        # Any partner of the company is accepted; the list offers a few and the chosen one.
+        # Any organisation of the company is accepted; the list offers the chosen one and the
+        # first ones, and searches the others.
         chosen = [*posted_list(self.data, self.add_prefix("parent")), partner.parent_id]
         offered = bounded_choices(
             parents.only("id", "full_name", "name", "name_key"),
             chosen=[c for c in chosen if c],
-            limit=MAX_PARENT_CHOICES,
+            limit=CHOICES,
         )
-        parent.widget.choices = [("", "---------"), *((p.pk, str(p)) for p in offered)]
+        url = reverse("partners:organisation_choices")
+        if partner.pk:
+            url += f"?exclude={partner.pk}"
+        searchable(parent, url, [("", "---------"), *((p.pk, str(p)) for p in offered)])
         if not actor.has(Right.CREATE_CUSTOMERS) and not partner.is_customer:
             # « Customers are created only by users with the right; others never see that option. »
             del self.fields["is_customer"]

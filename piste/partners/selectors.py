@@ -11,8 +11,9 @@ from django.db.models import Q, QuerySet
 from piste.core.access import actor_for, get_or_404, records_for_user
 from piste.core.rights import Right
 from piste.core.search import byte_after_q, byte_order, byte_prefix_q
+from piste.core.selectors import CHOICES
 from piste.core.text import fold, search_text
-from piste.partners.models import Contact, Partner
+from piste.partners.models import Contact, Partner, PartnerType
 
 # Suggestions per kind in the real-time dropdown; rows per page of the full result list.
 SUGGESTIONS = 5
@@ -65,13 +66,21 @@ def contact_version(contact: Contact) -> int:
     return Contact.objects.filter(pk=contact.pk).values_list("version", flat=True).get()
 
 
+_CONTACT_TAB = (
+    *("id", "full_name", "last_name", "name_key", "main_partner_id", "job_title__name"),
+    *("fixed_phone", "mobile_phone", "email"),
+)
+
+
 def partner_contacts(user: Any, partner: Partner, limit: int = 200) -> list[Contact]:
-    """The partner's contacts the user may see: its own, then those also attached to it."""
-    visible = contacts_for_user(user).select_related("job_title")
+    """The partner's contacts the user may see: its own, then those also attached to it; the
+    columns the Contacts tab shows."""
+    visible = contacts_for_user(user).select_related("job_title").only(*_CONTACT_TAB)
     own = list(visible.filter(main_partner=partner).order_by("name_key", "id")[:limit])
     others = list(
         visible.filter(other_partners=partner)
         .select_related("main_partner")
+        .only(*_CONTACT_TAB, "main_partner__full_name", "main_partner__name")
         .order_by("name_key", "id")[:limit]
     )
     return own + others
@@ -190,3 +199,18 @@ def parse_after(value: str | None) -> tuple[str, int] | None:
         return name[:320], int(pk)
     except ValueError:
         return None
+
+
+def organisation_choices(
+    user: Any, q: str | None, *, exclude: int | None = None, limit: int = CHOICES
+) -> list[Partner]:
+    """The organisations a parent-company picker offers for the typed letters, in name order
+    (the first ones when nothing is typed); the partner being edited is never its own parent."""
+    qs = partners_for_user(user).filter(partner_type=PartnerType.ORGANISATION)
+    qs = qs.only("id", "full_name", "name", "name_key", "alt_key")
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    key = fold(search_text(q, max_length=100))
+    if not key:
+        return list(qs.order_by("name_key", "id")[:limit])
+    return _page(qs, key, limit, None)

@@ -6,6 +6,8 @@ app_name = "partners"
 
 urlpatterns = [
     path("accounts/", views_accounts.accounts, name="accounts"),
+    path("partners/choices/", views_accounts.organisation_choices, name="organisation_choices"),
+    path("partners/address-block/", views.address_block, name="address_block"),
     path("partners/new/", views.partner_create, name="create"),
     path("partners/<int:pk>/", views.partner_detail, name="detail"),
     path("partners/<int:pk>/validate/", views.partner_validate, name="validate"),

@@ -12,10 +12,11 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -39,6 +40,20 @@ from piste.partners.selectors import (
 )
 from piste.partners.services import PARTNER_ADDRESSES
 
+# The invoicing and delivery blocks are drawn when the partner has them; an empty one is a
+# button that fetches it (each block holds a 250-country select: three of them were a third of
+# the page's time).
+OPTIONAL_ADDRESSES = frozenset({"invoicing_address", "delivery_address"})
+ADDRESS_LEGENDS = {
+    "main_address": gettext_lazy("main address"),
+    "invoicing_address": gettext_lazy("invoicing address"),
+    "delivery_address": gettext_lazy("delivery address"),
+}
+ADD_ADDRESS = {
+    "invoicing_address": gettext_lazy("Add an invoicing address"),
+    "delivery_address": gettext_lazy("Add a delivery address"),
+}
+
 
 def _address_forms(request: AuthedHttpRequest, partner: Partner | None) -> dict[str, AddressForm]:
     return {
@@ -49,12 +64,27 @@ def _address_forms(request: AuthedHttpRequest, partner: Partner | None) -> dict[
     }
 
 
+def _sent_names(request: AuthedHttpRequest) -> set[str]:
+    """The address blocks whose fields the request sent (each field is "<block>-<field>")."""
+    if request.method != "POST":
+        return set()
+    return {key.partition("-")[0] for key in request.POST if "-" in key}
+
+
 def _shown_addresses(
-    forms: dict[str, AddressForm], layout: AppliedLayout
+    request: AuthedHttpRequest, forms: dict[str, AddressForm], layout: AppliedLayout
 ) -> dict[str, AddressForm]:
-    """The address blocks the company's layout shows (a hidden one is neither checked nor
-    saved: the partner keeps it)."""
-    return {name: form for name, form in forms.items() if layout.shows(name)}
+    """The address blocks to check and save: those the company's layout shows and the form
+    sent. A block hidden by the layout, or not drawn (an empty invoicing address is a button
+    until asked for), is neither checked nor saved: the partner keeps it."""
+    sent = _sent_names(request)
+    return {name: form for name, form in forms.items() if layout.shows(name) and name in sent}
+
+
+def _drawn_addresses(request: AuthedHttpRequest, partner: Partner | None) -> set[str]:
+    """The address blocks the page draws: the main one, those the partner has, those sent."""
+    has = {n for n in OPTIONAL_ADDRESSES if partner and getattr(partner, f"{n}_id") is not None}
+    return {*PARTNER_ADDRESSES} - OPTIONAL_ADDRESSES | has | _sent_names(request)
 
 
 def _valid(form: PartnerForm, addresses: dict[str, AddressForm]) -> bool:
@@ -82,6 +112,9 @@ def _page_context(
         "layout": layout,
         "address_forms": addresses,
         "address_form": None,
+        "drawn_addresses": _drawn_addresses(request, partner),
+        "address_legends": ADDRESS_LEGENDS,
+        "add_address": ADD_ADDRESS,
         # The lookup fills the form: offered to those who may save it.
         "sirene_lookup": partner is None or can_change(request.user, partner),
         "partner": partner,
@@ -124,12 +157,12 @@ def partner_create(request: AuthedHttpRequest) -> HttpResponse:
     form = PartnerForm(posted(request), files, actor=actor, initial=initial)
     layout = layout_apply(form, layout_for(actor.company.pk, "partner"))
     addresses = _address_forms(request, None)
-    if request.method == "POST" and _valid(form, _shown_addresses(addresses, layout)):
+    if request.method == "POST" and _valid(form, _shown_addresses(request, addresses, layout)):
         try:
             partner = services.partner_create(
                 actor=actor,
                 data=form.partner_data(),
-                addresses=_addresses_data(_shown_addresses(addresses, layout)),
+                addresses=_addresses_data(_shown_addresses(request, addresses, layout)),
                 tags=form.cleaned_data.get("tags", ()),
                 logo=form.cleaned_data.get("logo"),
             )
@@ -160,14 +193,14 @@ def partner_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     form = PartnerForm(posted(request), files, instance=partner, actor=actor)
     layout = layout_apply(form, layout_for(actor.company.pk, "partner"))
     addresses = _address_forms(request, partner)
-    if request.method == "POST" and _valid(form, _shown_addresses(addresses, layout)):
+    if request.method == "POST" and _valid(form, _shown_addresses(request, addresses, layout)):
         try:
             services.partner_update(
                 actor=actor,
                 partner=partner,
                 data=form.partner_data(),
                 version=form.cleaned_data["version"],
-                addresses=_addresses_data(_shown_addresses(addresses, layout)),
+                addresses=_addresses_data(_shown_addresses(request, addresses, layout)),
                 tags=form.cleaned_data.get("tags"),
                 logo=form.logo_value(),  # type: ignore[arg-type]
             )
@@ -258,3 +291,22 @@ def partner_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def partner_logo(request: AuthedHttpRequest, pk: int) -> FileResponse:
     partner = get_or_404(partners_for_user(request.user).only("id", "company_id", "logo"), pk)
     return serve_private_file(partner.logo)
+
+
+@login_required
+@require_GET
+def address_block(request: AuthedHttpRequest) -> HttpResponse:
+    """An empty invoicing or delivery address block, drawn when the user asks for it."""
+    name = request.GET.get("name", "")
+    if name not in OPTIONAL_ADDRESSES:
+        raise Http404
+    return render(
+        request,
+        "partners/_form_partials.html#address_block",
+        {
+            "name": name,
+            "drawn_addresses": {name},
+            "address_forms": {name: AddressForm(None, prefix=name)},
+            "address_legends": ADDRESS_LEGENDS,
+        },
+    )

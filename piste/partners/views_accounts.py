@@ -8,7 +8,7 @@ Enter opens the full result list (the same page without HTMX): each kind's first
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -16,6 +16,8 @@ from piste.core.access import actor_for, company_required
 from piste.core.http import AuthedHttpRequest
 from piste.core.rights import Right
 from piste.core.text import search_text
+from piste.core.views_choices import choices_response
+from piste.partners import selectors
 from piste.partners.selectors import (
     RESULTS_PAGE,
     SUGGESTIONS,
@@ -57,3 +59,16 @@ def accounts(request: AuthedHttpRequest) -> HttpResponse:
             "can_create_customers": actor is not None and actor.has(Right.CREATE_CUSTOMERS),
         },
     )
+
+
+@login_required
+@require_GET
+def organisation_choices(request: AuthedHttpRequest) -> JsonResponse:
+    """The parent-company picker's search (``?q=``; ``?exclude=`` the partner being edited)."""
+    exclude = request.GET.get("exclude", "")
+    rows = selectors.organisation_choices(
+        request.user,
+        request.GET.get("q"),
+        exclude=int(exclude) if exclude.isdigit() and len(exclude) < 19 else None,
+    )
+    return choices_response((p.pk, str(p)) for p in rows)

@@ -45,6 +45,33 @@ def test_selects_are_drawn_as_django_draws_them(widget, value):
     assert "<option" in expected or not widget.choices
 
 
+@pytest.mark.parametrize(
+    "widget",
+    [
+        forms.RadioSelect(choices=CHOICES[:4], attrs={"class": "btn-check", "id": "id_kind"}),
+        forms.RadioSelect(choices=CHOICES[:4]),
+        forms.CheckboxSelectMultiple(choices=CHOICES, attrs={"id": "id_tags", "data-x": 'a"b'}),
+    ],
+)
+def test_radio_and_check_box_options_are_drawn_as_django_draws_them(widget):
+    value = ["a&b", 4.5] if widget.allow_multiple_selected else "a&b"
+    expected = widget.render("field", value, renderer=DjangoTemplates())
+    assert widget.render("field", value, renderer=FormRenderer()) == expected
+
+    # One by one, as a page draws its star rating: ``{{ radio.tag }}``, label apart.
+    def tags(renderer):
+        class Form(forms.Form):
+            field = forms.ChoiceField(choices=CHOICES[:4], widget=widget)
+
+        Form.default_renderer = renderer
+        bound = Form({"field": "a&b"}, auto_id="id_%s")["field"]
+        return [(str(w.tag()), str(w.tag(wrap_label=True))) for w in bound]
+
+    expected_tags = tags(DjangoTemplates())
+    assert tags(FormRenderer()) == expected_tags
+    assert "checked" in expected_tags[1][0] and "<label for=" in expected_tags[1][1]
+
+
 def test_an_option_with_its_own_template_goes_to_the_templates():
     class Marked(forms.Select):
         option_template_name = "django/forms/widgets/radio_option.html"

@@ -843,15 +843,18 @@ def test_lose_form_query_count(personas, django_assert_num_queries):
 
 
 def test_edit_form_offers_a_bounded_tag_list_with_the_leads_own_tags(personas, monkeypatch):
+    from piste.core import selectors as core_selectors
     from piste.leads import forms as lead_forms
 
-    monkeypatch.setattr(lead_forms, "MAX_TAG_CHOICES", 3)
+    monkeypatch.setattr(core_selectors, "CHOICES", 3)
     tags = [Tag.objects.create(company=personas.company, name=f"t{i}") for i in range(6)]
     lead = make_lead(personas.salesperson, tags=[tags[5]])
     client = en_client(personas.salesperson)
     page = body(client.get(url("edit", lead)))
     offered = re.findall(r'<option value="(\d+)"[^>]*>t\d</option>', page)
     assert sorted(offered) == sorted(str(t.pk) for t in (*tags[:3], tags[5]))
+    # The others are a search away.
+    assert 'data-choices-url="/choices/tags/"' in page
     # A tag the list does not show is still accepted when posted (and then offered).
     form = lead_forms.LeadForm(
         {"last_name": "Martin", "tags": [tags[4].pk], "version": lead.version, "scoring": 0},
