@@ -10,13 +10,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
-from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from piste.core.contact import MAX_PHONE_INPUT
+from piste.core.forms_renderer import PairsSelect
 from piste.core.models import NamedReferential
 from piste.core.referentials import Referential
+from piste.core.text import is_id
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -171,6 +172,21 @@ def searchable(field: forms.ChoiceField, url: str, offered: Iterable[tuple[Any, 
     )
 
 
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """Ids of rows of its queryset; text that is not an id is refused before any query (forty
+    nines overflow SQLite's integers)."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            if not is_id(pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)  # type: ignore[misc]
+
+
 def tag_picker(form: forms.BaseForm, company_id: int) -> None:
     """The form's ``tags`` field: any tag of the company validates; the select offers those
     chosen (posted, or the record's as the ModelForm read them: no query more) and the first
@@ -179,8 +195,14 @@ def tag_picker(form: forms.BaseForm, company_id: int) -> None:
     from piste.core.selectors import CHOICES, bounded_choices
 
     company_tags = Tag.objects.filter(company_id=company_id)
-    field = cast(forms.ModelMultipleChoiceField, form.fields["tags"])
-    field.queryset = company_tags
+    declared = form.fields["tags"]
+    field = form.fields["tags"] = IdsChoiceField(
+        queryset=company_tags,
+        required=declared.required,
+        label=declared.label,
+        widget=declared.widget,
+        help_text=declared.help_text,
+    )
     chosen = [
         *posted_list(form.data, form.add_prefix("tags")),
         *(getattr(t, "pk", t) for t in form.initial.get("tags") or []),
@@ -204,7 +226,9 @@ def drawn_choices(
         empty = [] if field.empty_label is None else [("", field.empty_label)]
         return [*empty, *(rows if label is None else (label(*row) for row in rows))]
 
-    field.widget.choices = CallableChoiceIterator(offered)
+    widget = PairsSelect(offered, attrs=field.widget.attrs)
+    widget.is_required = field.widget.is_required
+    field.widget = widget
 
 
 def company_choices(form: forms.BaseForm, models: dict[str, Any], company_id: int) -> None:

@@ -10,9 +10,12 @@ other widget, go to the templates.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.utils.choices import CallableChoiceIterator
 from django.utils.formats import localize
 from django.utils.safestring import SafeData, SafeString, mark_safe
 
@@ -124,3 +127,39 @@ class FormRenderer(DjangoTemplates):
             if html is not None:
                 return html
         return super().render(template_name, context, request)
+
+
+class PairsSelect(forms.Select):
+    """A select over (value, label) pairs read when it is drawn (``offered``), drawn in one pass:
+    Django's HTML to the byte, without the option dictionaries Django builds and normalises for
+    each option (a 250-country select took 2 ms, a third of it here)."""
+
+    def __init__(
+        self, offered: Callable[[], Iterable[tuple[Any, Any]]], attrs: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(attrs)
+        self.offered = offered
+        self.choices = CallableChoiceIterator(offered)  # what other readers of choices see
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        # Django's rule (the first option must be the empty one), on the pairs.
+        first = next(iter(self.offered()), None)
+        return not self.is_hidden and first is not None and first[0] in ("", None)
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        chosen = set(self.format_value(value))
+        parts = [f'<select name="{_text(name)}"{_attrs(self.build_attrs(self.attrs, attrs))}>']
+        has_selected = False
+        for option_value, label in self.offered():
+            if option_value is None:
+                option_value = ""
+            selected = not has_selected and str(option_value) in chosen
+            has_selected |= selected
+            parts.append(
+                f'\n  <option value="{_formatted(option_value)}"'
+                f"{' selected' if selected else ''}>{_text(label)}</option>\n"
+            )
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # noqa: S308 (every part above is escaped)

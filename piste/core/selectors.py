@@ -10,7 +10,7 @@ from piste.core.models import NamedReferential
 from piste.core.pagination import Page, keyset_page
 from piste.core.referentials import Referential
 from piste.core.search import byte_order, byte_prefix_q
-from piste.core.text import fold, search_text
+from piste.core.text import fold, is_id, search_text
 
 CONFIG_PAGE_SIZE = 25
 
@@ -52,7 +52,7 @@ def bounded_choices(qs: QuerySet[Any], *, chosen: Iterable[Any], limit: int) -> 
     by name, plus the ``chosen`` ids (ints or digit strings) missing from them. A page never
     renders a whole referential. Queries: 1, or 2 when a chosen row is past the limit."""
     rows = list(qs.order_by("name_key", "id")[:limit])
-    wanted = {int(pk) for pk in chosen if str(pk).isdigit()}
+    wanted = {int(pk) for pk in chosen if is_id(pk)}
     missing = wanted - {r.pk for r in rows}
     if missing:
         rows += list(qs.filter(pk__in=missing))

@@ -26,6 +26,13 @@ def fold(text: str | None) -> str:
     return _SPACES.sub(" ", _SEPARATORS.sub(" ", stripped.casefold())).strip()
 
 
+def is_id(value: object) -> bool:
+    """``value`` (an int or the text of a form or query string) is a row id: ASCII digits that
+    fit a 64-bit integer ("²" is a digit to Python, and 40 nines overflow the database)."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def search_text(value: str | None, max_length: int = 100) -> str:
     """What a search box sent, as the lists search it: no control characters (a NUL would break
     PostgreSQL), single-spaced, at most ``max_length`` characters."""

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from piste.core.models import Activity
+from piste.core.text import is_id
 
 TIMELINE_PAGE_SIZE = 20
 
@@ -121,7 +122,7 @@ def field_label(model: type[models.Model], name: str) -> str:
 def before_param(request: HttpRequest) -> int | None:
     """The ``?before=`` of the timeline's "Show older" link; anything malformed is ignored."""
     raw = request.GET.get("before", "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+    return int(raw) if is_id(raw) else None
 
 
 def timeline_context(request: HttpRequest, obj: models.Model) -> dict[str, Any]:

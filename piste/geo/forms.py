@@ -23,10 +23,11 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import Q
-from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from piste.core.forms import drawn_choices
+from piste.core.text import is_id
 from piste.geo.models import Address, City, Country
 
 DEFAULT_COUNTRY = "FR"
@@ -85,9 +86,8 @@ class AddressForm(forms.Form):
             shown |= Q(pk=address.country_id)
         # Plain (code, name) pairs: no Country object built for each of 250 options; read when
         # drawn (a hidden address block reads nothing).
-        offered = Country.objects.filter(shown).order_by(order).values_list("code", order)
-        country.widget.choices = CallableChoiceIterator(
-            lambda: [("", country.empty_label), *offered]
+        drawn_choices(
+            country, Country.objects.filter(shown).order_by(order).values_list("code", order)
         )
         self.listbox_id = f"{self.prefix}-city-suggestions"
         combobox = {
@@ -115,8 +115,7 @@ class AddressForm(forms.Form):
         if not raw:
             return None
         city = None
-        # At most 18 digits: any bigint id, never an overflow.
-        if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        if is_id(raw):
             city = City.objects.select_related("country", "department").filter(pk=int(raw)).first()
         if city is None:
             raise forms.ValidationError(self.error_messages["invalid_city"], code="invalid_city")

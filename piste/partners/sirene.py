@@ -34,7 +34,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from piste.core.people import CompanySize
-from piste.core.text import fold
+from piste.core.text import fold, is_id
 from piste.geo.importers.base import parent_commune
 from piste.geo.models import City, Country
 from piste.partners import identifiers
@@ -587,7 +587,7 @@ def city_for_code(code: str) -> City | None:
 def _country(value: str) -> Country | None:
     if not value:
         return None
-    if value.isascii() and value.isdigit() and len(value) <= 18:
+    if is_id(value):
         return Country.objects.filter(pk=int(value)).first()
     return Country.objects.filter(code=value.upper()[:2]).first()
 

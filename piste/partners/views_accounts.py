@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from piste.core.access import actor_for, company_required
 from piste.core.http import AuthedHttpRequest
 from piste.core.rights import Right
-from piste.core.text import search_text
+from piste.core.text import is_id, search_text
 from piste.core.views_choices import choices_response
 from piste.partners import selectors
 from piste.partners.selectors import (
@@ -69,6 +69,6 @@ def organisation_choices(request: AuthedHttpRequest) -> JsonResponse:
     rows = selectors.organisation_choices(
         request.user,
         request.GET.get("q"),
-        exclude=int(exclude) if exclude.isdigit() and len(exclude) < 19 else None,
+        exclude=int(exclude) if is_id(exclude) else None,
     )
     return choices_response((p.pk, str(p)) for p in rows)

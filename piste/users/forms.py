@@ -185,7 +185,7 @@ class CompanyForm(BootstrapMixin, forms.ModelForm):
 
     def clean_siren(self) -> str:
         siren = "".join(self.cleaned_data["siren"].split())
-        if siren and (not siren.isdigit() or len(siren) != 9):
+        if siren and (not (siren.isascii() and siren.isdigit()) or len(siren) != 9):
             raise forms.ValidationError(_("A SIREN has 9 digits."))
         return siren
 

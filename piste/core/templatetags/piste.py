@@ -5,9 +5,12 @@ from typing import TYPE_CHECKING, Any
 from django import template
 from django.forms import BoundField
 from django.template import Context
+from django.utils import dateformat, formats
+from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from piste.core.contact import phone_display
@@ -186,3 +189,72 @@ def form_sections(context: Context, sections: list[BoundSection], partials: str)
             parts.append(partial(f"section_{section.id}_footer"))
         parts.append("  </div>\n</section>\n")
     return mark_safe("".join(parts))  # noqa: S308 (rows are format_html's, partials templates')
+
+
+def _change_value(value: Any) -> str:
+    """``{{ value|default_if_none:"—"|yesno_display }}``."""
+    return conditional_escape(localize(yesno_display("—" if value is None else value)))
+
+
+def _listed(values: Any) -> list[str]:
+    """``{{ values|join:", " }}``'s items, escaped (a lone value is one item)."""
+    if not values:
+        return []
+    return [conditional_escape(v) for v in (values if isinstance(values, list) else [values])]
+
+
+def _change(obj: Any, change: dict[str, Any]) -> str:
+    label = capfirst(_field_label(type(obj), change.get("field", "")))
+    if "added" in change or "removed" in change:
+        added, removed = _listed(change.get("added")), _listed(change.get("removed"))
+        body = "{} {}".format(
+            "+ " + ", ".join(added) if added else "",
+            "\u2212 " + ", ".join(removed) if removed else "",  # a minus sign
+        )
+    elif change.get("from") is None and change.get("to") is None:
+        body = conditional_escape(_("changed"))
+    else:
+        body = "<del>{}</del> → <ins>{}</ins>".format(
+            _change_value(change.get("from")), _change_value(change.get("to"))
+        )
+    return (
+        f'\n  <div class="text-body-secondary">\n    {conditional_escape(label)}:\n    {body}\n'
+        "  </div>"
+    )
+
+
+@register.simple_tag
+def timeline_entries(activities: list[Any], obj: Any) -> SafeString:
+    """A page of a record's timeline (components/timeline.html), drawn in Python: twenty
+    entries took the template engine 2.5 ms on each record page."""
+    if not activities:
+        return format_html(
+            '<li class="list-group-item text-body-secondary small">{}</li>', _("Nothing yet.")
+        )
+    parts: list[str] = []
+    for activity in activities:
+        created = localtime(activity.created_at)
+        data = activity.data if isinstance(activity.data, dict) else {}
+        parts.append(
+            format_html(
+                '\n<li class="list-group-item small" data-testid="activity">\n'
+                '  <div class="d-flex justify-content-between gap-2">\n'
+                "    <span><strong>{}</strong> · {}</span>\n"
+                '    <time datetime="{}" class="text-body-secondary text-nowrap">{}</time>\n'
+                "  </div>",
+                activity.actor or _("System"),
+                activity.verb_label,
+                dateformat.format(created, "c"),
+                formats.date_format(created, "SHORT_DATETIME_FORMAT"),
+            )
+        )
+        changes = data.get("changes")
+        for change in changes if isinstance(changes, list) else ():
+            if isinstance(change, dict):
+                parts.append(_change(obj, change))
+        if data.get("message"):
+            parts.append(
+                format_html('\n  <div class="text-body-secondary">{}</div>', data["message"])
+            )
+        parts.append("\n</li>")
+    return mark_safe("".join(parts))  # noqa: S308 (each part is escaped above)

@@ -116,3 +116,26 @@ def test_inputs_and_text_areas_are_drawn_as_django_draws_them(widget, value):
     expected = widget.render("field", value, renderer=DjangoTemplates())
     assert widget.render("field", value, renderer=FormRenderer()) == expected
     assert expected.startswith(("<input", "<textarea", "<a", "Currently", "<span"))
+
+
+@pytest.mark.parametrize(
+    ("pairs", "value", "attrs"),
+    [
+        ([("", "---------"), ("FR", "France"), ("a&b", 'Tom & "Jerry" <b>')], "FR", {}),
+        ([("", "---------"), (3, gettext_lazy("Customer")), (4, 4.5)], 3, ATTRS),
+        ([("", "---------"), (None, "rien"), ("x", "X"), ("x", "again")], "x", {"id": "id_f"}),
+        ([("a", "A"), ("b", "B")], None, {"required": True}),
+        ([], "", {}),
+    ],
+)
+def test_pairs_selects_are_drawn_as_django_draws_them(pairs, value, attrs):
+    from piste.core.forms_renderer import PairsSelect
+
+    django_select = forms.Select(choices=pairs, attrs=attrs)
+    pairs_select = PairsSelect(lambda: pairs, attrs=attrs)
+    expected = django_select.render("field", value, renderer=DjangoTemplates())
+    assert pairs_select.render("field", value) == expected
+    # Only the first of two equal values is selected, as Django does.
+    assert expected.count(" selected") <= 1
+    assert pairs_select.use_required_attribute(None) == django_select.use_required_attribute(None)
+    assert list(pairs_select.choices) == list(django_select.choices)
