@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import CharField, Value
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -215,12 +215,13 @@ def tag_picker(form: forms.BaseForm, company_id: int) -> None:
 
 def drawn_choices(
     field: forms.ModelChoiceField,
-    rows: QuerySet[Any],
+    rows: Iterable[Any],
     label: Callable[..., tuple[Any, Any]] | None = None,
 ) -> None:
     """``field`` offers ``rows`` (a values_list of (id, label), or of columns ``label`` makes
-    the pair from) read when its select is drawn: no model object built for each option,
-    nothing read when the field is hidden. Its queryset still decides what validates."""
+    the pair from; iterable again at each drawing) read when its select is drawn: no model
+    object built for each option, nothing read when the field is hidden. Its queryset still
+    decides what validates."""
 
     def offered() -> list[tuple[Any, Any]]:
         empty = [] if field.empty_label is None else [("", field.empty_label)]
@@ -231,14 +232,50 @@ def drawn_choices(
     field.widget = widget
 
 
+class _CompanyRows:
+    """The (id, name) rows of a form's small referentials (categories, teams, sources…), read in
+    one query, by name, when the first of their selects is drawn: one round trip where each
+    select took its own."""
+
+    def __init__(self, models: dict[str, Any], company_id: int) -> None:
+        self.parts = [
+            model.objects.filter(company_id=company_id)
+            .order_by()
+            .values_list(Value(name, output_field=CharField()), "pk", "name", "name_key")
+            for name, model in models.items()
+        ]
+        self.rows: dict[str, list[tuple[int, str]]] | None = None
+
+    def of(self, name: str) -> list[tuple[int, str]]:
+        if self.rows is None:
+            self.rows = {}
+            first, *others = self.parts
+            for kind, pk, label, _key in first.union(*others, all=True).order_by("name_key", "pk"):
+                self.rows.setdefault(kind, []).append((pk, label))
+        return self.rows.get(name, [])
+
+
+class _Rows:
+    """One field's rows of a ``_CompanyRows``, iterable again at each drawing."""
+
+    def __init__(self, rows: _CompanyRows, name: str) -> None:
+        self.company_rows, self.name = rows, name
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return iter(self.company_rows.of(self.name))
+
+
 def company_choices(form: forms.BaseForm, models: dict[str, Any], company_id: int) -> None:
-    """Each field named in ``models`` (name -> referential model) accepts and offers its
-    company's rows, by name."""
-    for name, model in models.items():
-        if name in form.fields:
-            field = cast(forms.ModelChoiceField, form.fields[name])
-            field.queryset = model.objects.filter(company_id=company_id)
-            drawn_choices(field, field.queryset.values_list("pk", "name"))
+    """Each field named in ``models`` (name -> referential model) accepts its company's rows and
+    offers them by name."""
+    shown = {name: model for name, model in models.items() if name in form.fields}
+    if not shown:
+        return
+    rows = _CompanyRows(shown, company_id)
+    for name, model in shown.items():
+        field = cast(forms.ModelChoiceField, form.fields[name])
+        field.queryset = model.objects.filter(company_id=company_id)
+        drawn_choices(field, _Rows(rows, name))
 
 
 def assignee_choices(field: forms.ModelChoiceField, company_id: int, owner_id: int | None) -> None:

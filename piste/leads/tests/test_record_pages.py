@@ -685,9 +685,9 @@ def test_edit_page_query_count(personas, full_lead, django_assert_num_queries):
     # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the lead and its joined
     # relations, 6-9 its job title, industry sector, department and category (prefetched),
     # 10 the lead's tags (the form's initial value), 11 the company's form layout, then the
-    # choices of each select in page order: 12 job titles, 13 industry sectors, 14 departments,
-    # 15 countries (address block), 16 users, 17 teams, 18 sources, 19 categories, 20 tags.
-    with django_assert_num_queries(20):
+    # choices of the selects in page order: 12 job titles, industry sectors, departments, teams,
+    # sources and categories (one query), 13 countries (address block), 14 users, 15 tags.
+    with django_assert_num_queries(15):
         response = client.get(url("edit", full_lead))
     assert response.status_code == 200
 
@@ -824,9 +824,9 @@ def test_create_page_query_count(personas, company_values, django_assert_num_que
     client.get(reverse("leads:create"))
     # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the company's form layout, 6 the
     # default status (a company without one gets a message instead of the form), then the
-    # choices of each select in page order: 7 job titles, 8 industry sectors, 9 departments,
-    # 10 countries (address block), 11 users, 12 teams, 13 sources, 14 categories, 15 tags.
-    with django_assert_num_queries(15):
+    # choices of the selects in page order: 7 job titles, industry sectors, departments, teams,
+    # sources and categories (one query), 8 countries (address block), 9 users, 10 tags.
+    with django_assert_num_queries(10):
         response = client.get(reverse("leads:create"))
     assert response.status_code == 200
 

@@ -218,11 +218,11 @@ def test_partner_page_query_count_is_pinned(personas):
     # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the partner with its owner,
     # validator and addresses, 6 its tags (the form's initial value, also the header's badges),
     # 7 the tags offered, 8 the parent companies offered, 9 the company's form layout, 10 one page
-    # of timeline, 11-12 its contacts (its own, those also attached), then the choices of each
-    # select in page order: 13 categories, 14 industry sectors, 15 countries (the main address
-    # block: the empty invoicing and delivery blocks are buttons), 16 users, 17 teams,
-    # 18 sources.
-    assert len(queries) == 18, "\n".join(q["sql"] for q in queries)
+    # of timeline, 11-12 its contacts (its own, those also attached), then the choices of the
+    # selects in page order: 13 categories, industry sectors, teams and sources (one query),
+    # 14 countries (the main address block: the empty invoicing and delivery blocks are
+    # buttons), 15 users.
+    assert len(queries) == 15, "\n".join(q["sql"] for q in queries)
     assert response.content.decode().count('data-testid="contact-row"') == 5
 
 
@@ -304,5 +304,5 @@ def test_contact_page_query_count(personas):
     # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the contact with its partner and
     # relations, 6 its tags (the form's initial value), 7 the tags offered, 8 the form layout,
     # 9 one page of timeline, 10 its other companies, then the selects' choices: 11 job titles,
-    # 12 departments, 13 countries (address), 14 users, 15 teams.
-    assert len(queries) == 15, "\n".join(q["sql"] for q in queries)
+    # departments and teams (one query), 12 countries (address), 13 users.
+    assert len(queries) == 13, "\n".join(q["sql"] for q in queries)
