@@ -622,9 +622,18 @@ SCENARIOS: list[Scenario] = [
         name="partner_page",
         target_p95_ms=40,
         url=lambda d: f"/partners/{d.partner_with_timeline.pk}/",
-        what="A partner's page: the form with its choices, contacts, tags and the first timeline "
-        "page (a partner with a 30-line timeline and the most contacts of those).",
+        what="A partner's page: the form with its choices, contacts and tags (a partner with a "
+        "30-line timeline and the most contacts of those; its Activity tab reads the timeline "
+        "when opened: partner_activity_tab).",
         expect=lambda d: escape(d.partner_with_timeline.full_name),
+    ),
+    Scenario(
+        name="partner_activity_tab",
+        target_p95_ms=40,
+        url=lambda d: f"/partners/{d.partner_with_timeline.pk}/?before=",
+        headers={"HX-Request": "true"},
+        what="The partner page's Activity tab, opened: the first timeline page (20 entries).",
+        expect=lambda d: 'data-testid="activity"',
     ),
     Scenario(
         name="contact_page",

@@ -78,6 +78,19 @@ def test_search_pick_create_from_siret_validate_and_add_a_contact(
     page.click("[data-testid=actions]")
     page.click("[data-testid=validate-prospect]")
     expect(page.locator("[data-testid=partner-kind]")).to_have_text("Prospect validé")
+    # The Activity tab reads the timeline when first opened: who validated, from → to.
+    page.click("[data-testid=tab-activity]")
+    expect(page.locator("#timeline [data-testid=activity]").first).to_contain_text(
+        "Prospect validé"
+    )
+
+    # The parent company picker searches the server: "bou" offers Boulangeries Morel.
+    page.fill("[data-testid=choices-search-parent]", "bou")
+    parent = page.locator("#id_parent")
+    expect(parent.locator("option", has_text="Boulangeries Morel")).to_have_count(1)
+    parent.select_option(label="Boulangeries Morel")
+    page.click("[data-testid=save]")
+    expect(page.locator("#id_parent option:checked")).to_have_text("Boulangeries Morel")
 
     # A contact, from the partner's page.
     page.click("[data-testid=new-contact]")
@@ -90,4 +103,6 @@ def test_search_pick_create_from_siret_validate_and_add_a_contact(
     _screenshot(page, "partner-page")
     contact = Contact.objects.get(last_name="Durand")
     assert contact.main_partner == partner and contact.assigned_to == personas.manager
+    partner.refresh_from_db()
+    assert partner.parent == morel
     assert console.errors == [], console.errors

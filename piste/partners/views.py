@@ -26,7 +26,7 @@ from piste.core.forms import add_service_errors, posted
 from piste.core.http import AuthedHttpRequest
 from piste.core.layouts import AppliedLayout, layout_apply, layout_for
 from piste.core.rights import Right
-from piste.core.timeline import older_page, timeline_context
+from piste.core.timeline import older_page
 from piste.core.views_uploads import serve_private_file
 from piste.geo.forms import AddressForm
 from piste.partners import services
@@ -122,7 +122,6 @@ def _page_context(
         "can_create_customers": actor.has(Right.CREATE_CUSTOMERS),
     }
     if partner is not None:
-        context.update(timeline_context(request, partner))
         context.update(
             {
                 "contacts": partner_contacts(request.user, partner),

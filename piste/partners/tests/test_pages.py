@@ -217,13 +217,27 @@ def test_partner_page_query_count_is_pinned(personas):
     assert response.status_code == 200
     # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the partner with its owner,
     # validator and addresses, 6 its tags (the form's initial value, also the header's badges),
-    # 7 the tags offered, 8 the parent companies offered, 9 the company's form layout, 10 one page
-    # of timeline, 11-12 its contacts (its own, those also attached), then the choices of the
-    # selects in page order: 13 categories, industry sectors, teams and sources (one query),
-    # 14 countries (the main address block: the empty invoicing and delivery blocks are
-    # buttons), 15 users.
-    assert len(queries) == 15, "\n".join(q["sql"] for q in queries)
+    # 7 the tags offered, 8 the parent companies offered, 9 the company's form layout, 10-11 its
+    # contacts (its own, those also attached), then the choices of the selects in page order:
+    # 12 categories, industry sectors, teams and sources (one query), 13 countries (the main
+    # address block: the empty invoicing and delivery blocks are buttons), 14 users. The
+    # timeline is read when its tab is opened.
+    assert len(queries) == 14, "\n".join(q["sql"] for q in queries)
     assert response.content.decode().count('data-testid="contact-row"') == 5
+
+
+def test_the_activity_tab_reads_the_timeline_when_opened(personas):
+    partner = make_partner(personas.salesperson, name="Alpha")
+    client = en_client(personas.salesperson)
+    page = client.get(f"/partners/{partner.pk}/").content.decode()
+    # The page names where the tab reads from, and holds no entry itself.
+    assert f'hx-get="/partners/{partner.pk}/?before="' in page
+    assert 'data-testid="activity"' not in page
+    tab = client.get(f"/partners/{partner.pk}/", {"before": ""}, headers={"HX-Request": "true"})
+    assert tab.status_code == 200
+    entries = tab.content.decode()
+    assert entries.count('data-testid="activity"') == 1 and "created" in entries
+    assert "<html" not in entries
 
 
 def test_an_existing_contact_is_attached_to_another_partner_and_detached(personas):
