@@ -458,6 +458,7 @@ def test_the_bench_accounts_scenarios_open_real_pages_showing_what_they_expect(d
         "accounts_results",
         "accounts_results_kind",
         "partner_page",
+        "partner_activity_tab",
         "contact_page",
     ]
     for scenario in accounts_scenarios:
