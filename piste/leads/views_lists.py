@@ -141,7 +141,7 @@ def lead_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
                 *filters.tags,
                 *{t.pk for row in page.rows for t in getattr(row, "tag_list", [])},
             ],
-            limit=MAX_CHOICES,
+            limit=MAX_TAG_CHOICES,
         ),
         users=list(company_users(actor.company.pk)),
         show_filters=_panel_open(filters),
@@ -150,8 +150,10 @@ def lead_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
 
 
 # A company may hold thousands of tags: the panel offers the first ones by name, plus those the
-# list is filtered on or shows (a page must not load a whole referential).
+# list is filtered on or shows (a page must not load a whole referential; each tag is drawn twice,
+# in the filters and in the bulk toolbar). Sources are fewer.
 MAX_CHOICES = 50
+MAX_TAG_CHOICES = 20
 
 
 def _panel_open(filters: selectors.LeadFilters) -> bool:
