@@ -79,6 +79,11 @@ def test_rows_say_what_the_template_said(personas, world):  # noqa: F811
             assert _words(drawn) == _words(expected), row
         page = response.content.decode()
         assert "O&#x27;Brien &lt;b&gt;" in page and "&lt;VIP&gt; &amp; co" in page
+        # The filter panel's check box and, for those who may change leads, the bulk option.
+        assert f'id="filter-tag-{vip.pk}">' in page
+        assert 'data-color="#ff0000">&lt;VIP&gt; &amp; co</span>' in page
+        option = f'<option value="{vip.pk}">&lt;VIP&gt; &amp; co</option>'
+        assert (option in page) == (user == p.salesperson)
 
 
 def test_a_refused_row_action_says_why_in_the_row(personas, world):  # noqa: F811
