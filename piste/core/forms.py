@@ -168,6 +168,7 @@ def searchable(field: forms.ChoiceField, url: str, offered: Iterable[tuple[Any, 
             "data-choices-url": url,
             "data-choices-search": _("Type to search"),
             "data-choices-none": _("Nothing matches."),
+            "data-choices-error": _("The search failed: try again."),
         }
     )
 

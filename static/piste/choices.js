@@ -63,7 +63,7 @@
         .then((data) => show(data.results || []))
         .catch((error) => {
           if (error.name !== "AbortError") {
-            status.textContent = select.dataset.choicesNone || "";
+            status.textContent = select.dataset.choicesError || "";
           }
         });
     }

@@ -9,6 +9,7 @@ import re
 from typing import cast
 
 import pytest
+from django.test import Client
 
 from piste.core.access import actor_for, require_actor
 from piste.core.models import Tag
@@ -445,6 +446,13 @@ def test_the_parent_and_tags_selects_search_their_endpoints(personas):
         page, "parent"
     )
     assert 'data-choices-url="/choices/tags/"' in select_tag(page, "tags")
+    # What the search box says when nothing matches and when the search fails, in French too.
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    client.force_login(personas.salesperson)
+    french = body(client.get(f"/partners/{partner.pk}/"))
+    tags = select_tag(french, "tags")
+    assert 'data-choices-none="Aucun résultat."' in tags
+    assert 'data-choices-error="La recherche a échoué : réessayez."' in tags
 
 
 def test_the_new_partner_form_excludes_nobody(personas):
