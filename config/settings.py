@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "piste.geo",
     "piste.partners",
     "piste.leads",
+    "piste.orders",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ urlpatterns = [
     path("config/layouts/", include("piste.core.urls_layouts")),
     path("config/", include("piste.core.urls")),
     path("leads/", include("piste.leads.urls")),
+    path("orders/", include("piste.orders.urls")),
     path("partners/sirene/", include("piste.partners.urls_sirene")),
     path("", include("piste.partners.urls")),
     path("uploads/", include("piste.core.urls_uploads")),

@@ -27,6 +27,7 @@ from piste.core.rights import Right
 from piste.core.text import fold
 from piste.core.timeline import activity_record
 from piste.geo.address import address_label, address_save
+from piste.orders.models import SaleOrder
 from piste.partners import identifiers
 from piste.partners.models import Contact, Partner, PartnerType
 from piste.users.selectors import agencies_enabled
@@ -422,6 +423,8 @@ def partner_validate_prospect(*, actor: Actor, partner: Partner) -> None:
 def partner_delete_refusal(actor: Actor, partner: Partner, visible_contacts: int) -> str | None:
     """Why the partner cannot be deleted, or None. ``visible_contacts``: how many of its contacts
     the actor sees (a contact hidden from them must not vanish with it)."""
+    if SaleOrder.objects.filter(partner=partner).exists():
+        return _("This partner has orders: they are kept for good, and the partner with them.")
     if partner.subsidiaries.exists():
         return _(
             "This company is the parent company of other partners: change their parent "

@@ -1,3 +1,4 @@
+import datetime as dt
 from io import StringIO
 
 import pytest
@@ -358,6 +359,7 @@ def test_partners_are_refused_over_existing_ones_and_reset_replaces_the_bench_pa
     db, personas
 ):
     from piste.geo.models import Address
+    from piste.orders.models import SaleOrder
     from piste.partners.models import Contact, Partner
     from piste.partners.tests.factories import make_contact, make_partner
 
@@ -377,8 +379,16 @@ def test_partners_are_refused_over_existing_ones_and_reset_replaces_the_bench_pa
     child.save()
     contact = _bench_contacts().first()
     contact.other_partners.add(other)
+    # An order of a bench partner goes with it; one of ours stays.
+    SaleOrder.objects.create(
+        company=other.company, number=1, partner=other, order_date=dt.date(2026, 1, 5), total=1
+    )
+    our_order = SaleOrder.objects.create(
+        company=ours.company, number=1, partner=ours, order_date=dt.date(2026, 1, 5), total=1
+    )
 
     _generate("--entity", "partners", "--partners", "60", "--contacts", "40", "--reset")
+    assert list(SaleOrder.objects.all()) == [our_order]
 
     assert (_bench_partners().count(), _bench_contacts().count()) == (60, 40)
     assert not Address.objects.filter(city_name="Lyon").exists()

@@ -32,6 +32,7 @@ from piste.geo.models import Address
 from piste.leads.models import CompanySize, Lead, LeadSource, LeadStatus, LostReason
 from piste.leads.selectors import lead_statuses
 from piste.leads.services import lead_statuses_install
+from piste.orders.models import SaleOrder
 from piste.partners.models import Contact, Partner
 from piste.users.models import Company, CrmSettings, Membership, Team, User
 
@@ -130,8 +131,8 @@ class Command(BaseCommand):
         elif entity == "leads":
             targets = [Lead]
         elif entity == "partners":
-            # Contacts first: a partner's contacts go before it.
-            targets = [Contact, Partner]
+            # Orders and contacts first: a partner's go before it.
+            targets = [SaleOrder, Contact, Partner]
         else:
             targets = [REGISTRY[entity].model]
 
@@ -210,9 +211,11 @@ class Command(BaseCommand):
         """Delete the company's rows of ``model``, with their timelines and tag links."""
         quote = connection.ops.quote_name
         table = quote(model._meta.db_table)
-        # A partner's contacts are deleted before it (the targets' order) and its subsidiaries
-        # let go of it below: then only many-to-many links point at partners.
-        links = _link_tables(model, handled=(Contact, Partner) if model is Partner else ())
+        # A partner's orders and contacts are deleted before it (the targets' order) and its
+        # subsidiaries let go of it below: then only many-to-many links point at partners.
+        links = _link_tables(
+            model, handled=(SaleOrder, Contact, Partner) if model is Partner else ()
+        )
         if links is None:
             # Rows other tables point at: Django's collector cascades or nulls those references.
             deleted, _ = model._default_manager.filter(company=company).delete()
