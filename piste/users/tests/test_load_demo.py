@@ -161,3 +161,16 @@ def test_demo_address_book_has_draft_validated_closed_accounts_and_contacts(db):
         "Boulangeries Morel"
     ]
     assert "Claire Morel" in [str(r) for g in found if g.kind == Kind.CONTACTS for r in g.rows]
+
+
+def test_demo_orders_confirmed_for_customers_and_a_draft_for_a_prospect(db):
+    from piste.orders.models import SaleOrder
+
+    call_command("load_demo", stdout=StringIO())
+    company = Company.objects.get(name="Durand Conseil SARL")
+    orders = SaleOrder.objects.filter(company=company).select_related("partner")
+    confirmed = [o for o in orders if o.status == SaleOrder.Status.CONFIRMED]
+    drafts = [o for o in orders if o.status == SaleOrder.Status.DRAFT]
+    assert confirmed and all(o.partner.is_customer for o in confirmed)
+    assert len(drafts) == 1 and drafts[0].partner.is_prospect
+    assert sorted(o.number for o in orders) == list(range(1, len(orders) + 1))

@@ -27,6 +27,7 @@ from piste.geo.models import City, Country
 from piste.leads import services as leads
 from piste.leads.models import CompanySize, LeadSource, LostReason
 from piste.leads.selectors import lead_statuses
+from piste.orders.demo import demo_orders
 from piste.partners.demo import demo_partners
 from piste.partners.models import Department, IndustrySector, JobTitle, PartnerCategory
 from piste.users.models import Agency, Company, CrmSettings, Team, User
@@ -685,13 +686,14 @@ def load_demo() -> dict[str, User]:
         user.save(update_fields=["active_agency"])
     _demo_leads(durand, users)
     demo_partners(durand, users)
+    demo_orders(durand, users)
     return users
 
 
 class Command(BaseCommand):
     help = (
         "Load the demo data: two French companies, one user per role, French referentials, "
-        "leads, prospects, customers and their contacts."
+        "leads, prospects, customers, their contacts and orders."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
