@@ -5,6 +5,7 @@ from piste.orders import views
 app_name = "orders"
 
 urlpatterns = [
+    path("", views.order_list, name="list"),
     path("new/", views.order_create, name="create"),
     path("<int:pk>/", views.order_detail, name="detail"),
     path("<int:pk>/confirm/", views.order_confirm, name="confirm"),

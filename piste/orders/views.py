@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from piste.core.access import can_change, require_actor, right_required
 from piste.core.forms import add_service_errors, posted
@@ -21,10 +21,28 @@ from piste.core.timeline import older_page, timeline_context
 from piste.orders import services
 from piste.orders.forms import OrderForm
 from piste.orders.models import SaleOrder
-from piste.orders.selectors import order_get_for_user
+from piste.orders.selectors import PARTNER_ORDERS, order_get_for_user, partner_orders
 from piste.partners.selectors import partner_get_for_user
 
 TEMPLATE = "orders/order.html"
+
+
+@login_required
+@require_GET
+def order_list(request: AuthedHttpRequest) -> HttpResponse:
+    """The newest orders of the partner named by ``?partner=`` (its page's Orders tab)."""
+    actor = require_actor(request.user)
+    partner = partner_get_for_user(request.user, request.GET.get("partner", ""))
+    orders = partner_orders(partner, limit=PARTNER_ORDERS + 1)
+    context = {
+        "partner": partner,
+        "orders": orders[:PARTNER_ORDERS],
+        "more": len(orders) > PARTNER_ORDERS,
+        "shown": PARTNER_ORDERS,
+        "can_create": actor.has(Right.CREATE_RECORDS),
+    }
+    template = "orders/partner_orders.html"
+    return render(request, f"{template}#list" if request.htmx else template, context)
 
 
 @login_required

@@ -29,7 +29,6 @@ from piste.core.rights import Right
 from piste.core.timeline import older_page
 from piste.core.views_uploads import serve_private_file
 from piste.geo.forms import AddressForm
-from piste.orders.selectors import PARTNER_ORDERS, partner_orders
 from piste.partners import services
 from piste.partners.forms import PartnerForm
 from piste.partners.models import Partner
@@ -126,8 +125,6 @@ def _page_context(
         context.update(
             {
                 "contacts": partner_contacts(request.user, partner),
-                "orders": partner_orders(partner),
-                "orders_shown": PARTNER_ORDERS,
                 # The tags the form read for its initial value (no query more).
                 "tags": sorted(form.initial.get("tags") or [], key=lambda t: t.name_key),
                 "phones": [

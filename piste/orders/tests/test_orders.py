@@ -59,8 +59,11 @@ def test_orders_are_numbered_per_company(personas, prospect):
 def test_the_order_form_creates_a_draft_from_the_partner_page(personas, prospect):
     client = en_client(personas.salesperson)
     page = client.get(f"/partners/{prospect.pk}/").content.decode()
-    assert f'href="/orders/new/?partner={prospect.pk}"' in page
-    assert "No orders yet." in page
+    # The Orders tab reads the partner's orders when first shown.
+    assert f'hx-get="/orders/?partner={prospect.pk}"' in page
+    tab = client.get(f"/orders/?partner={prospect.pk}", headers={"HX-Request": "true"})
+    assert "No orders yet." in tab.content.decode() and "<html" not in tab.content.decode()
+    assert f'href="/orders/new/?partner={prospect.pk}"' in tab.content.decode()
     response = client.post(
         f"/orders/new/?partner={prospect.pk}",
         {"order_date": "2026-11-20", "total": "980.00", "description": "Fours"},
@@ -72,7 +75,24 @@ def test_the_order_form_creates_a_draft_from_the_partner_page(personas, prospect
         Decimal("980.00"),
         dt.date(2026, 11, 20),
     )
-    assert "CMD-00001" in client.get(f"/partners/{prospect.pk}/").content.decode()
+    listed = client.get(f"/orders/?partner={prospect.pk}", headers={"HX-Request": "true"})
+    assert "CMD-00001" in listed.content.decode()
+    # Without HTMX, the same list on a page of its own.
+    assert "<html" in client.get(f"/orders/?partner={prospect.pk}").content.decode()
+
+
+def test_the_orders_tab_shows_the_newest_twenty(personas, prospect, django_assert_num_queries):
+    for _ in range(21):
+        new_order(personas.salesperson, prospect)
+    client = en_client(personas.salesperson)
+    client.get(f"/orders/?partner={prospect.pk}", headers={"HX-Request": "true"})
+    # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the partner, 6 its orders.
+    with django_assert_num_queries(6):
+        tab = client.get(f"/orders/?partner={prospect.pk}", headers={"HX-Request": "true"})
+    html = tab.content.decode()
+    assert html.count('data-testid="order-row"') == 20
+    assert "CMD-00021" in html and "CMD-00001" not in html
+    assert "The 20 newest orders are shown." in html
 
 
 @pytest.mark.parametrize(
@@ -108,6 +128,8 @@ def test_a_partner_out_of_reach_is_a_404(personas, prospect):
             QUERY_STRING=f"partner={partner}",
         )
         assert response.status_code == 404, partner
+    for partner in ("", "abc", "9" * 40, str(theirs.pk)):
+        assert client.get("/orders/", {"partner": partner}).status_code == 404, partner
     # Outside the record scope (a salesperson of the other team).
     assert (
         en_client(personas.outsider).get(f"/orders/new/?partner={prospect.pk}").status_code == 404

@@ -218,11 +218,11 @@ def test_partner_page_query_count_is_pinned(personas):
     # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the partner with its owner,
     # validator and addresses, 6 its tags (the form's initial value, also the header's badges),
     # 7 the tags offered, 8 the parent companies offered, 9 the company's form layout, 10-11 its
-    # contacts (its own, those also attached), 12 its newest orders, then the choices of the
-    # selects in page order: 13 categories, industry sectors, teams and sources (one query),
-    # 14 countries (the main address block: the empty invoicing and delivery blocks are
-    # buttons), 15 users. The timeline is read when its tab is opened.
-    assert len(queries) == 15, "\n".join(q["sql"] for q in queries)
+    # contacts (its own, those also attached), then the choices of the selects in page order:
+    # 12 categories, industry sectors, teams and sources (one query), 13 countries (the main
+    # address block: the empty invoicing and delivery blocks are buttons), 14 users. The orders
+    # and the timeline are read when their tabs are opened.
+    assert len(queries) == 14, "\n".join(q["sql"] for q in queries)
     assert response.content.decode().count('data-testid="contact-row"') == 5
 
 
