@@ -18,6 +18,11 @@ from piste.core.timeline import activity_record, diff_fields, snapshot
 R = TypeVar("R", bound=NamedReferential)
 
 
+class ConflictError(ValidationError):
+    """Someone else saved the record after its form was opened (its version moved on): the
+    second save is refused, never written over the first."""
+
+
 def referential_check_unique_name(
     *, model: type[NamedReferential], company_id: int, name: str, exclude_pk: int | None = None
 ) -> None:

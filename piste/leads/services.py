@@ -24,6 +24,7 @@ from piste.core.html import html_to_plain, sanitise_html
 from piste.core.images import image_field_save
 from piste.core.models import Activity, Tag
 from piste.core.rights import Right
+from piste.core.services import ConflictError
 from piste.core.text import fold
 from piste.core.timeline import activities_record, activity_record
 from piste.geo.address import address_label, address_save
@@ -363,10 +364,6 @@ def lead_create(
         lead.tags.set(tags)
     activity_record(obj=lead, verb=Activity.Verb.CREATED, actor=user)
     return lead
-
-
-class ConflictError(ValidationError):
-    """Someone else saved the lead after the form was opened."""
 
 
 @transaction.atomic

@@ -15,16 +15,13 @@ from django.utils.translation import gettext as _
 from piste.core.access import Actor
 from piste.core.models import Activity
 from piste.core.rights import Right
+from piste.core.services import ConflictError
 from piste.core.timeline import activity_record
 from piste.orders.models import MAX_TOTAL, SaleOrder
 from piste.partners.models import Partner
 
 # What a user types on the order form, in the order the timeline lists their changes.
 FORM_FIELDS = ["order_date", "total", "description"]
-
-
-class ConflictError(ValidationError):
-    """Someone else saved the order after the form was opened."""
 
 
 def _require(actor: Actor, right: Right, partner: Partner) -> None:

@@ -24,6 +24,7 @@ from piste.core.html import html_to_plain, sanitise_html
 from piste.core.images import image_field_save
 from piste.core.models import Activity, Tag
 from piste.core.rights import Right
+from piste.core.services import ConflictError
 from piste.core.text import fold
 from piste.core.timeline import activity_record
 from piste.geo.address import address_label, address_save
@@ -103,10 +104,6 @@ _RELATIONS = {
 
 DRAFT = gettext_noop("Draft prospect")
 VALIDATED = gettext_noop("Validated prospect")
-
-
-class ConflictError(ValidationError):
-    """Someone else saved the record after the form was opened."""
 
 
 # Shared checks ---------------------------------------------------------------------------------
