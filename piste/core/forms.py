@@ -148,6 +148,18 @@ def phone_field(label: StrOrPromise) -> forms.CharField:
     )
 
 
+class VersionedForm(forms.BaseForm):
+    """A form of a record saved with its version (optimistic locking: the service refuses a
+    save when the version moved on)."""
+
+    def set_version(self, version: int) -> None:
+        """After a conflict: the page keeps the typed values and now posts the saved version,
+        so saving again knowingly replaces the other user's changes."""
+        data = self.data.copy() if hasattr(self.data, "copy") else dict(self.data)
+        data[self.add_prefix("version")] = str(version)
+        self.data = data
+
+
 def posted_list(data: Any, key: str) -> list[Any]:
     """The values posted under ``key`` (a QueryDict's list, or a plain dict's value)."""
     if hasattr(data, "getlist"):

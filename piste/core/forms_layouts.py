@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from piste.core.forms import posted_list
+from piste.core.forms import VersionedForm, posted_list
 from piste.core.layouts import FormSpec, Layout, LayoutField
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def _checked(data: Any, key: str) -> bool:
     return str(data.get(key) or "") not in ("", "0", "false", "off")
 
 
-class FormLayoutForm(forms.Form):
+class FormLayoutForm(VersionedForm, forms.Form):
     """``entries`` (after ``is_valid``, or ``read()`` for a page drawn again without saving) are
     the posted entries in their new order; an entry moved to another section comes last in it."""
 
@@ -101,13 +101,6 @@ class FormLayoutForm(forms.Form):
                 _("This is not the layout of this form: reload the page."), code="too_many"
             )
         return cleaned
-
-    def set_version(self, version: int) -> None:
-        """After a conflict: the page posts the current version next time, so saving again
-        knowingly replaces the other changes."""
-        data = self.data.copy() if hasattr(self.data, "copy") else dict(self.data)
-        data["version"] = str(version)
-        self.data = data
 
 
 def moved(spec: FormSpec, entries: Sequence[LayoutField], move: str) -> list[LayoutField]:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from piste.core.access import Actor
@@ -23,6 +22,7 @@ from piste.core.contact import (
     website_normalise,
 )
 from piste.core.forms import (
+    VersionedForm,
     assignee_choices,
     company_choices,
     phone_field,
@@ -55,7 +55,7 @@ _COMPANY_CHOICES: dict[str, Any] = {
 LOGO_ACCEPT = ",".join(f"image/{f.lower()}" for f in sorted(ALLOWED_FORMATS))
 
 
-class LeadForm(forms.ModelForm):
+class LeadForm(VersionedForm, forms.ModelForm):
     """Every field a user edits on a lead, in the sections of ``templates/leads/form.html``.
 
     ``version`` (edit only) is the lead's version when the form was opened: the service refuses
@@ -195,16 +195,6 @@ class LeadForm(forms.ModelForm):
         if self.cleaned_data.get("remove_logo"):
             return False
         return None
-
-    def set_version(self, version: int) -> None:
-        """After a conflict: the form posts the current version next time, so a second save
-        knowingly replaces the other user's values."""
-        if isinstance(self.data, QueryDict):
-            data = self.data.copy()
-            data["version"] = str(version)
-            self.data = data
-        else:
-            self.data = {**self.data, "version": str(version)}
 
 
 class _ReasonSelect(forms.Select):

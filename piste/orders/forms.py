@@ -3,14 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.http import QueryDict
 
-from piste.core.forms import style_form
+from piste.core.forms import VersionedForm, style_form
 from piste.orders.models import SaleOrder
 from piste.orders.services import FORM_FIELDS
 
 
-class OrderForm(forms.ModelForm):
+class OrderForm(VersionedForm, forms.ModelForm):
     """A draft order's fields; the service checks them again."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
@@ -31,10 +30,3 @@ class OrderForm(forms.ModelForm):
         else:
             del self.fields["version"]
         style_form(self)
-
-    def set_version(self, version: int) -> None:
-        """After a conflict: the page keeps the typed values and now carries the saved version."""
-        if isinstance(self.data, QueryDict):
-            data = self.data.copy()
-            data[self.add_prefix("version")] = str(version)
-            self.data = data

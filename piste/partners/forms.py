@@ -11,13 +11,13 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.http import QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from piste.core.access import Actor
 from piste.core.contact import email_normalise, phone_display, phone_normalise, website_normalise
 from piste.core.forms import (
+    VersionedForm,
     assignee_choices,
     company_choices,
     phone_field,
@@ -81,7 +81,7 @@ def _email() -> forms.CharField:
     )
 
 
-class _RecordForm(forms.ModelForm):
+class _RecordForm(VersionedForm, forms.ModelForm):
     """What partner and contact forms share: company choices, tags, assignee, version."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
@@ -111,13 +111,6 @@ class _RecordForm(forms.ModelForm):
             self.fields["version"].initial = self.instance.version
             for name in ("fixed_phone", "mobile_phone"):
                 self.initial[name] = phone_display(getattr(self.instance, name))
-
-    def set_version(self, version: int) -> None:
-        """After a conflict: the page keeps the typed values and now carries the saved version."""
-        if isinstance(self.data, QueryDict):
-            data = self.data.copy()
-            data[self.add_prefix("version")] = str(version)
-            self.data = data
 
     def clean_fixed_phone(self) -> str:
         return phone_normalise(self.cleaned_data.get("fixed_phone"))
