@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "piste.partners",
     "piste.leads",
     "piste.orders",
+    "piste.opportunities",
 ]
 
 MIDDLEWARE = [

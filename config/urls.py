@@ -21,6 +21,10 @@ urlpatterns = [
     path("config/", include("piste.core.urls")),
     path("leads/", include("piste.leads.urls")),
     path("orders/", include("piste.orders.urls")),
+    # The kanban and the calendar before the opportunity pages, whose ids they'd shadow.
+    path("opportunities/", include("piste.opportunities.urls_board")),
+    path("opportunities/", include("piste.opportunities.urls")),
+    path("prospects/", include("piste.partners.urls_prospects")),
     path("partners/sirene/", include("piste.partners.urls_sirene")),
     path("", include("piste.partners.urls")),
     path("uploads/", include("piste.core.urls_uploads")),

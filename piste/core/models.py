@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from piste.core.text import fold
 
@@ -63,6 +64,32 @@ class NamedReferential(CompanyOwned):
         # The key follows the name before validation, so constraint checks see the new key.
         self.name_key = fold(self.name)
         super().clean_fields(exclude=exclude)
+
+
+class WorkflowStatus(NamedReferential):
+    """A step of a record's status bar (lead statuses, prospect statuses, opportunity stages).
+
+    Shown in ``sequence`` order; open steps list under Open, closed ones under Closed. A few steps
+    carry a role (the default one, the won or lost one…), each held by at most one step of a
+    company; ``piste.core.statuses`` describes each kind's roles and keeps these rules.
+    """
+
+    sequence = models.PositiveIntegerField(_("order"), default=0)
+    is_open = models.BooleanField(pgettext_lazy("lead status", "open"), default=True)
+    role = models.CharField(_("role"), max_length=16, blank=True)
+
+    class Meta(NamedReferential.Meta):
+        abstract = True
+        ordering = ["sequence", "id"]
+        constraints = [
+            *NamedReferential.Meta.constraints,
+            models.UniqueConstraint(
+                "company",
+                "role",
+                name="%(app_label)s_%(class)s_role_unique",
+                condition=~models.Q(role=""),
+            ),
+        ]
 
 
 color_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour such as #1f77b4."))

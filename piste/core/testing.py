@@ -67,9 +67,9 @@ def en_client(user: User | None = None) -> Client:
 def make_company(name: str) -> Company:
     company = Company.objects.create(name=name)
     CrmSettings.objects.create(company=company)
-    from piste.leads.services import lead_statuses_install
+    from piste.users.services import install_defaults
 
-    lead_statuses_install(company=company)
+    install_defaults(company)
     return company
 
 

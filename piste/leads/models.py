@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from piste.core.models import CompanyOwned, NamedReferential
+from piste.core.models import CompanyOwned, NamedReferential, WorkflowStatus
 from piste.core.people import Civility, CompanySize
 
 
@@ -34,7 +34,7 @@ class LostReason(NamedReferential):
         verbose_name_plural = _("lost reasons")
 
 
-class LeadStatus(NamedReferential):
+class LeadStatus(WorkflowStatus):
     """A step of the lead workflow (« Statut de piste »), shown in order on the status bar.
 
     Open statuses list under Open leads, closed ones under Closed leads. Three statuses carry a
@@ -146,6 +146,16 @@ class Lead(CompanyOwned):
         related_name="+",
     )
     lost_comment = models.TextField(_("lost comment"), blank=True)
+    # Set by Convert: the partner the lead became, and when.
+    partner = models.ForeignKey(
+        "partners.Partner",
+        verbose_name=_("converted into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="converted_leads",
+    )
+    converted_at = models.DateTimeField(_("converted on"), null=True, blank=True)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assigned to"),

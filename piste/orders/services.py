@@ -19,6 +19,7 @@ from piste.core.services import ConflictError
 from piste.core.timeline import activity_record
 from piste.orders.models import MAX_TOTAL, SaleOrder
 from piste.partners.models import Partner
+from piste.partners.services import partner_set_types
 
 # What a user types on the order form, in the order the timeline lists their changes.
 FORM_FIELDS = ["order_date", "total", "description"]
@@ -143,21 +144,12 @@ def order_confirm(*, actor: Actor, order: SaleOrder) -> SaleOrder:
         data={"changes": [{"field": "status", "from": _("draft"), "to": _("confirmed")}]},
     )
     if becomes_customer:
-        changes = [{"field": "is_customer", "from": False, "to": True}]
-        if partner.is_prospect:
-            changes.append({"field": "is_prospect", "from": True, "to": False})
-        Partner.objects.filter(pk=partner.pk).update(
-            is_customer=True, is_prospect=False, version=F("version") + 1, updated_at=timezone.now()
-        )
-        activity_record(
-            obj=partner,
-            verb=Activity.Verb.STATUS_CHANGED,
-            actor=actor.user,
-            data={
-                "changes": changes,
-                "message": _("Order %(reference)s confirmed: a customer now.")
-                % {"reference": locked.reference},
-            },
+        partner_set_types(
+            actor=actor,
+            partner=partner,
+            types={"is_customer": True, "is_prospect": False},
+            message=_("Order %(reference)s confirmed: a customer now.")
+            % {"reference": locked.reference},
         )
     return locked
 

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from piste.core.models import CompanyOwned, NamedReferential
+from piste.core.models import CompanyOwned, NamedReferential, WorkflowStatus
 from piste.core.people import Civility, CompanySize
 
 
@@ -40,6 +40,35 @@ class PartnerCategory(NamedReferential):
     class Meta(NamedReferential.Meta):
         verbose_name = _("partner category")
         verbose_name_plural = _("partner categories")
+
+
+class PartnerStatus(WorkflowStatus):
+    """A step of the prospect workflow (« Statut de prospect »), used when the company manages
+    statuses on prospects (``CrmSettings.manage_prospect_statuses``).
+
+    Roles: the default status (new prospects), the won one (the prospect becomes a customer) and
+    the lost one (set with a lost reason).
+    """
+
+    class Role(models.TextChoices):
+        NONE = "", _("none")
+        DEFAULT = "default", _("default status")
+        WON = "won", _("won status")
+        LOST = "lost", _("lost status")
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True)
+
+    class Meta(WorkflowStatus.Meta):
+        verbose_name = _("prospect status")
+        verbose_name_plural = _("prospect statuses")
+        constraints = [
+            *WorkflowStatus.Meta.constraints,
+            models.CheckConstraint(
+                condition=~models.Q(role__in=["won", "lost"], is_open=True)
+                & ~models.Q(role="default", is_open=False),
+                name="partnerstatus_role_openness",
+            ),
+        ]
 
 
 class PartnerType(models.TextChoices):
@@ -100,6 +129,24 @@ class Partner(CompanyOwned):
     is_factor = models.BooleanField(_("factor"), default=False)
     prospect_validated_at = models.DateTimeField(_("prospect validated on"), null=True, blank=True)
     prospect_validated_by = _user_fk(_("prospect validated by"))
+    # The prospect workflow, when the company manages statuses on prospects.
+    status = models.ForeignKey(
+        PartnerStatus,
+        verbose_name=_("prospect status"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="partners",
+    )
+    lost_reason = models.ForeignKey(
+        "leads.LostReason",
+        verbose_name=_("lost reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    lost_comment = models.TextField(_("lost comment"), blank=True)
 
     # Identification
     category = models.ForeignKey(
@@ -210,6 +257,8 @@ class Partner(CompanyOwned):
             # migration 0004 (core.search.byte_order_indexes), COLLATE "C" on PostgreSQL.
             models.Index(fields=["company", "siren"], name="partner_siren_idx"),
             models.Index(fields=["assigned_to", "name_key"], name="partner_owner_idx"),
+            # Prospect lists and the prospect kanban walk one status at a time, by name.
+            models.Index(fields=["company", "status", "name_key", "id"], name="partner_status_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(scoring__lte=5), name="partner_scoring_0_5"),

@@ -417,6 +417,44 @@ def partner_validate_prospect(*, actor: Actor, partner: Partner) -> None:
     )
 
 
+@transaction.atomic
+def partner_set_types(
+    *, actor: Actor, partner: Partner, types: Mapping[str, bool], message: str = ""
+) -> bool:
+    """Set some type flags of ``partner`` (``is_customer``, ``is_prospect``…; the others stay):
+    what winning an opportunity or a prospect, or confirming a first order, does. Becoming a
+    customer needs the right « create customers ». The timeline says what changed, with
+    ``message``; returns whether anything changed."""
+    _require(actor, Right.CHANGE_RECORDS, partner)
+    if set(types) - set(TYPE_FLAGS):
+        raise ValueError(f"Unknown partner types: {sorted(set(types) - set(TYPE_FLAGS))}")
+    locked = Partner.objects.select_for_update().get(pk=partner.pk)
+    changes = [
+        {"field": name, "from": getattr(locked, name), "to": bool(value)}
+        for name, value in types.items()
+        if getattr(locked, name) != bool(value)
+    ]
+    if not changes:
+        return False
+    making_customer = types.get("is_customer") and not locked.is_customer
+    if making_customer and not actor.has(Right.CREATE_CUSTOMERS):
+        raise ValidationError(
+            _("Only users with the right « create customers » may make a customer.")
+        )
+    values = {change["field"]: change["to"] for change in changes}
+    Partner.objects.filter(pk=partner.pk).update(
+        **values, version=F("version") + 1, updated_at=timezone.now()
+    )
+    for name, value in values.items():
+        setattr(partner, name, value)
+    partner.refresh_from_db(fields=["version", "updated_at"])
+    data: dict[str, Any] = {"changes": changes}
+    if message:
+        data["message"] = message
+    activity_record(obj=partner, verb=Activity.Verb.STATUS_CHANGED, actor=actor.user, data=data)
+    return True
+
+
 def partner_delete_refusal(actor: Actor, partner: Partner, visible_contacts: int) -> str | None:
     """Why the partner cannot be deleted, or None. ``visible_contacts``: how many of its contacts
     the actor sees (a contact hidden from them must not vanish with it)."""

@@ -28,12 +28,17 @@ def _check_company_name(name: str, exclude_pk: int | None = None) -> None:
         raise ValidationError({"name": _("A company with this name already exists.")})
 
 
-def _install_defaults(company: Company) -> None:
-    """What every new company starts with: its lead statuses."""
-    # Imported here: leads build on users, not the other way round.
+def install_defaults(company: Company) -> None:
+    """What every new company starts with: its lead and prospect statuses, its sales stages."""
+    # Imported here: leads, partners and opportunities build on users, not the other way round.
+    from piste.core.statuses import statuses_install
     from piste.leads.services import lead_statuses_install
+    from piste.opportunities.statuses import OPPORTUNITY_STAGES
+    from piste.partners.statuses import PROSPECT_STATUSES
 
     lead_statuses_install(company=company)
+    statuses_install(PROSPECT_STATUSES, company=company)
+    statuses_install(OPPORTUNITY_STAGES, company=company)
 
 
 @transaction.atomic
@@ -58,7 +63,7 @@ def company_create(
         address=address_save(address=None, data=address) if address else None,
     )
     CrmSettings.objects.create(company=company)
-    _install_defaults(company)
+    install_defaults(company)
     Membership.objects.create(user=creator, company=company, role=Role.ADMINISTRATOR)
     activity_record(obj=company, verb=Activity.Verb.CREATED, actor=creator, company_id=company.pk)
     forget_actor(creator)

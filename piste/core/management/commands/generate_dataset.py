@@ -31,10 +31,11 @@ from piste.core.text import fold
 from piste.geo.models import Address
 from piste.leads.models import CompanySize, Lead, LeadSource, LeadStatus, LostReason
 from piste.leads.selectors import lead_statuses
-from piste.leads.services import lead_statuses_install
+from piste.opportunities.models import Opportunity
 from piste.orders.models import SaleOrder
 from piste.partners.models import Contact, Partner
 from piste.users.models import Company, CrmSettings, Membership, Team, User
+from piste.users.services import install_defaults
 
 BENCH_USERNAME = "bench"
 BATCH_SIZE = 5000
@@ -131,8 +132,8 @@ class Command(BaseCommand):
         elif entity == "leads":
             targets = [Lead]
         elif entity == "partners":
-            # Orders and contacts first: a partner's go before it.
-            targets = [SaleOrder, Contact, Partner]
+            # Opportunities, orders and contacts first: a partner's go before it.
+            targets = [Opportunity, SaleOrder, Contact, Partner]
         else:
             targets = [REGISTRY[entity].model]
 
@@ -188,7 +189,7 @@ class Command(BaseCommand):
             if company is None:
                 company = Company.objects.create(name=name, legal_form="SA")
             CrmSettings.objects.get_or_create(company=company)
-            lead_statuses_install(company=company)
+            install_defaults(company)
             user = User.objects.filter(username=BENCH_USERNAME).first()
             if user is None:
                 user = User(username=BENCH_USERNAME, first_name="Bench", last_name="Admin")
@@ -213,9 +214,11 @@ class Command(BaseCommand):
         table = quote(model._meta.db_table)
         # A partner's orders and contacts are deleted before it (the targets' order) and its
         # subsidiaries let go of it below: then only many-to-many links point at partners.
-        links = _link_tables(
-            model, handled=(SaleOrder, Contact, Partner) if model is Partner else ()
-        )
+        nulled = _NULLED_REFERENCES.get(model, ())
+        handled: tuple[type[models.Model], ...] = tuple(m for m, _column in nulled)
+        if model is Partner:
+            handled += (Opportunity, SaleOrder, Contact, Partner)
+        links = _link_tables(model, handled=handled)
         if links is None:
             # Rows other tables point at: Django's collector cascades or nulls those references.
             deleted, _ = model._default_manager.filter(company=company).delete()
@@ -223,6 +226,13 @@ class Command(BaseCommand):
         # Nothing but many-to-many links points at these rows: a few DELETEs by company, no
         # rows loaded in Python.
         with connection.cursor() as cursor:
+            for other, column in nulled:
+                # Converted leads and generated opportunities forget the deleted rows.
+                cursor.execute(
+                    f"UPDATE {quote(other._meta.db_table)} SET {quote(column)} = NULL "  # noqa: S608
+                    f"WHERE {quote(column)} IN (SELECT id FROM {table} WHERE company_id = %s)",
+                    [company.pk],
+                )
             if model is Partner:
                 cursor.execute(
                     f"UPDATE {table} SET parent_id = NULL "  # noqa: S608
@@ -561,6 +571,13 @@ def _ids(model: type[models.Model], company: Company, *, limit: int | None = Non
     """The ids of the company's rows of ``model``, oldest first (the first ``limit``)."""
     ids = model._default_manager.filter(company=company).order_by("id").values_list("id", flat=True)
     return list(ids[:limit])
+
+
+# References that let go of a deleted row (on_delete=SET_NULL): (model, column) per target.
+_NULLED_REFERENCES: dict[type[models.Model], tuple[tuple[type[models.Model], str], ...]] = {
+    Lead: ((Opportunity, "lead_id"),),
+    Partner: ((Lead, "partner_id"),),
+}
 
 
 def _link_tables(
