@@ -17,6 +17,8 @@ urlpatterns = [
     path("config/territory/imports/", include("piste.geo.urls_imports")),
     path("config/territory/", include("piste.geo.urls_config")),
     path("config/lead-statuses/", include("piste.leads.urls_config")),
+    path("config/prospect-statuses/", include("piste.partners.urls_prospect_statuses")),
+    path("config/opportunity-stages/", include("piste.opportunities.urls_stages")),
     path("config/layouts/", include("piste.core.urls_layouts")),
     path("config/", include("piste.core.urls")),
     path("leads/", include("piste.leads.urls")),

@@ -200,13 +200,12 @@ def status_roles_update(
     for rule in kind.roles:
         status = chosen[rule.role]
         if status.is_open != rule.is_open:
-            raise ValidationError(
-                {
-                    rule.role: _("Choose an open status.")
-                    if rule.is_open
-                    else _("Choose a closed status.")
-                }
+            message = (
+                _("The %(role)s is an open status.") % {"role": rule.label}
+                if rule.is_open
+                else _("Choose a closed status.")
             )
+            raise ValidationError({rule.role: message})
     for rule in kind.roles:
         status = chosen[rule.role]
         current = kind.model.objects.filter(company=actor.company, role=rule.role).first()

@@ -86,23 +86,56 @@ def activities_record(
     )
 
 
+# Records whose timeline also shows other records' lines: a partner shows the history of the
+# leads converted into it. {model: [(linked model, its foreign key to model)]}, registered by
+# the apps that hold the links (``link_timelines``).
+_LINKED: dict[type[models.Model], list[tuple[type[models.Model], str]]] = {}
+
+
+def link_timelines(model: type[models.Model], linked: type[models.Model], fk: str) -> None:
+    """Show on each ``model`` record's timeline the lines of the ``linked`` records whose
+    ``fk`` points at it."""
+    _LINKED.setdefault(model, []).append((linked, fk))
+
+
 def timeline_for(
     obj: models.Model, *, before_id: int | None = None, limit: int = TIMELINE_PAGE_SIZE
 ) -> tuple[list[Activity], int | None]:
     """One page of ``obj``'s timeline, newest first, and the id to continue from (or None).
 
     Keyset paging on the (content type, object id, -id) index: page 1 and page 1,000 cost the
-    same. Queries: 1 (activities joined to their actor).
+    same. Queries: 1 (activities joined to their actor), and 1 more when the page holds lines
+    of linked records (their names: each such line's ``origin``).
     """
-    qs: QuerySet[Activity] = Activity.objects.filter(
-        content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
-    )
+    own_type = ContentType.objects.get_for_model(obj)
+    where = models.Q(content_type=own_type, object_id=obj.pk)
+    for linked, fk in _LINKED.get(type(obj), ()):
+        ids = linked._default_manager.filter(**{f"{fk}_id": obj.pk}).values("pk")
+        where |= models.Q(content_type=ContentType.objects.get_for_model(linked), object_id__in=ids)
+    qs: QuerySet[Activity] = Activity.objects.filter(where)
     if before_id is not None:
         qs = qs.filter(id__lt=before_id)
     rows = list(qs.select_related("actor").order_by("-id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
+    _set_origins(rows, own_type.pk)
     return rows, (rows[-1].id if more and rows else None)
+
+
+def _set_origins(rows: list[Activity], own_type_id: int) -> None:
+    """Each line of a linked record gets that record as ``origin`` (read in one query per model)."""
+    wanted: dict[int, set[int]] = {}
+    for row in rows:
+        if row.content_type_id != own_type_id:
+            wanted.setdefault(row.content_type_id, set()).add(row.object_id)
+    for type_id, ids in wanted.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        if model is None:
+            continue
+        found = model._default_manager.in_bulk(ids)
+        for row in rows:
+            if row.content_type_id == type_id:
+                row.origin = found.get(row.object_id)  # type: ignore[attr-defined]
 
 
 def field_label(model: type[models.Model], name: str) -> str:

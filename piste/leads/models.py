@@ -155,6 +155,15 @@ class Lead(CompanyOwned):
         on_delete=models.SET_NULL,
         related_name="converted_leads",
     )
+    # The first contact it became (a lead converted into a person's partner has none).
+    contact = models.ForeignKey(
+        "partners.Contact",
+        verbose_name=_("converted into contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="converted_leads",
+    )
     converted_at = models.DateTimeField(_("converted on"), null=True, blank=True)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,

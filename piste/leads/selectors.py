@@ -86,6 +86,7 @@ def lead_get_for_user(user: Any, pk: Any) -> Lead:
             "agency",
             "address__city__department",
             "address__country",
+            "partner",
         ),
         pk,
     )

@@ -16,7 +16,6 @@ from django.db import transaction
 from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from piste.core.access import Actor
 from piste.core.contact import normalise_contact_details, phone_display, phone_search_digits
@@ -25,27 +24,19 @@ from piste.core.images import image_field_save
 from piste.core.models import Activity, Tag
 from piste.core.rights import Right
 from piste.core.services import ConflictError
+from piste.core.statuses import status_by_role, statuses_install
 from piste.core.text import fold
 from piste.core.timeline import activities_record, activity_record
 from piste.geo.address import address_label, address_save
 from piste.geo.models import Address
 from piste.leads.models import Lead, LeadStatus, LostReason
+from piste.leads.statuses import LEAD_STATUSES
 from piste.users.models import Company, User
 from piste.users.selectors import agencies_enabled
 
 LOGO_MAX_SIDE = 256
 # More leads than this in one bulk action is a background job's work, not a request's.
 MAX_BULK = 10_000
-
-# (French, English) names of the default statuses, in order: (name, open, role).
-DEFAULT_STATUSES = [
-    (gettext_noop("To be processed"), True, LeadStatus.Role.DEFAULT),
-    (gettext_noop("Marketing qualification"), True, LeadStatus.Role.NONE),
-    (gettext_noop("Sales qualification"), True, LeadStatus.Role.NONE),
-    (gettext_noop("Nurturing"), True, LeadStatus.Role.NONE),
-    (gettext_noop("Converted"), False, LeadStatus.Role.CONVERTED),
-    (gettext_noop("Lost"), False, LeadStatus.Role.LOST),
-]
 
 # Fields a user edits on the lead form, in the order the timeline lists their changes.
 FORM_FIELDS = [
@@ -88,156 +79,14 @@ _RELATIONS = {
 # Statuses ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def lead_statuses_install(*, company: Company) -> list[LeadStatus]:
-    """The six default statuses of a new company, named in the active language; nothing when the
-    company already has statuses."""
-    existing = list(LeadStatus.objects.filter(company=company))
-    if existing:
-        return existing
-    return [
-        LeadStatus.objects.create(
-            company=company, name=_(name), sequence=(i + 1) * 10, is_open=is_open, role=role
-        )
-        for i, (name, is_open, role) in enumerate(DEFAULT_STATUSES)
-    ]
+    """The six default statuses of a new company (none when it already has statuses)."""
+    return statuses_install(LEAD_STATUSES, company=company)
 
 
 def _status_by_role(company_id: int, role: str) -> LeadStatus:
-    status = LeadStatus.objects.filter(company_id=company_id, role=role).first()
-    if status is None:
-        label = LeadStatus.Role(role).label
-        raise ValidationError(
-            _("Choose the %(role)s of leads in the configuration (lead statuses).")
-            % {"role": label}
-        )
+    status: LeadStatus = status_by_role(LEAD_STATUSES, company_id, role)
     return status
-
-
-def _require_config(actor: Actor) -> None:
-    if not actor.has(Right.MANAGE_CONFIGURATION):
-        raise PermissionDenied(Right.MANAGE_CONFIGURATION.label)
-
-
-def _status_check(status: LeadStatus, exclude_pk: int | None = None) -> None:
-    clash = LeadStatus.objects.filter(company_id=status.company_id, name_key=fold(status.name))
-    if exclude_pk:
-        clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
-        raise ValidationError({"name": _("A status with this name already exists.")})
-    if status.role in (LeadStatus.Role.CONVERTED, LeadStatus.Role.LOST) and status.is_open:
-        raise ValidationError(
-            {"is_open": _("The converted and lost statuses are closed statuses.")}
-        )
-    if status.role == LeadStatus.Role.DEFAULT and not status.is_open:
-        raise ValidationError({"is_open": _("The default status is an open status.")})
-
-
-@transaction.atomic
-def lead_status_create(*, actor: Actor, name: str, is_open: bool) -> LeadStatus:
-    _require_config(actor)
-    name = " ".join(name.split())
-    last = (
-        LeadStatus.objects.filter(company=actor.company)
-        .order_by("-sequence")
-        .values_list("sequence", flat=True)
-        .first()
-    )
-    status = LeadStatus(
-        company=actor.company, name=name, is_open=is_open, sequence=(last or 0) + 10
-    )
-    _status_check(status)
-    status.save()
-    activity_record(obj=status, verb=Activity.Verb.CREATED, actor=actor.user)
-    return status
-
-
-@transaction.atomic
-def lead_status_update(*, actor: Actor, status: LeadStatus, name: str, is_open: bool) -> None:
-    _require_config(actor)
-    before = {"name": status.name, "is_open": status.is_open}
-    status.name = " ".join(name.split())
-    status.is_open = is_open
-    _status_check(status, exclude_pk=status.pk)
-    changes = [
-        {"field": f, "from": before[f], "to": getattr(status, f)}
-        for f in before
-        if before[f] != getattr(status, f)
-    ]
-    if changes:
-        status.save(update_fields=["name", "is_open", "updated_at"])
-        activity_record(
-            obj=status, verb=Activity.Verb.CHANGED, actor=actor.user, data={"changes": changes}
-        )
-
-
-@transaction.atomic
-def lead_status_delete(*, actor: Actor, status: LeadStatus) -> None:
-    _require_config(actor)
-    if status.role:
-        raise ValidationError(
-            _("“%(name)s” is the %(role)s: choose another one first.")
-            % {"name": status.name, "role": status.get_role_display()}
-        )
-    if Lead.objects.filter(status=status).exists():
-        raise ValidationError(
-            _("“%(name)s” is the status of leads: it cannot be deleted.") % {"name": status.name}
-        )
-    status.delete()
-
-
-@transaction.atomic
-def lead_statuses_reorder(*, actor: Actor, ids: list[int]) -> None:
-    """Put the company's statuses in the order of ``ids`` (every status exactly once)."""
-    _require_config(actor)
-    statuses = {s.pk: s for s in LeadStatus.objects.filter(company=actor.company)}
-    if sorted(ids) != sorted(statuses):
-        raise ValidationError(_("The list of statuses changed meanwhile: reload the page."))
-    for position, pk in enumerate(ids, start=1):
-        status = statuses[pk]
-        if status.sequence != position * 10:
-            status.sequence = position * 10
-            status.save(update_fields=["sequence"])
-
-
-@transaction.atomic
-def lead_status_roles_update(
-    *, actor: Actor, default: LeadStatus, converted: LeadStatus, lost: LeadStatus
-) -> None:
-    """Choose which statuses new, converted and lost leads take."""
-    _require_config(actor)
-    chosen = {LeadStatus.Role.DEFAULT: default, LeadStatus.Role.CONVERTED: converted}
-    chosen[LeadStatus.Role.LOST] = lost
-    if any(s.company_id != actor.company.pk for s in chosen.values()):
-        raise PermissionDenied
-    if len({s.pk for s in chosen.values()}) != 3:
-        raise ValidationError(_("The default, converted and lost statuses are three statuses."))
-    if not default.is_open:
-        raise ValidationError({"default": _("The default status is an open status.")})
-    for field, status in (("converted", converted), ("lost", lost)):
-        if status.is_open:
-            raise ValidationError({field: _("Choose a closed status.")})
-    for role, status in chosen.items():
-        current = LeadStatus.objects.filter(company=actor.company, role=role).first()
-        if current == status:
-            continue
-        if current is not None:
-            current.role = LeadStatus.Role.NONE
-            current.save(update_fields=["role"])
-        if status.role:
-            LeadStatus.objects.filter(pk=status.pk).update(role="")
-        status.role = role
-        status.save(update_fields=["role"])
-        activity_record(
-            obj=status,
-            verb=Activity.Verb.CHANGED,
-            actor=actor.user,
-            data={
-                "changes": [
-                    {"field": "role", "from": current.name if current else None, "to": status.name}
-                ]
-            },
-        )
 
 
 # Lead fields ---------------------------------------------------------------------------------

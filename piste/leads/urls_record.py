@@ -1,6 +1,6 @@
 from django.urls import path
 
-from piste.leads import views
+from piste.leads import views, views_convert
 
 # One lead's pages, under /leads/ (namespace "leads", see urls.py). Ids are <int:pk>: anything
 # else is no lead (404) before any view runs.
@@ -13,6 +13,8 @@ urlpatterns = [
     path("<int:pk>/status/", views.lead_status, name="status"),
     path("<int:pk>/take-charge/", views.lead_take_charge, name="take_charge"),
     path("<int:pk>/lose/", views.lead_lose, name="lose"),
+    path("<int:pk>/convert/", views_convert.lead_convert, name="convert"),
+    path("<int:pk>/converted/", views_convert.lead_converted, name="converted"),
     path("<int:pk>/reopen/", views.lead_reopen, name="reopen"),
     path("<int:pk>/logo/", views.lead_logo, name="logo"),
 ]

@@ -135,6 +135,7 @@ def _detail_context(
         "can_delete": actor.has(Right.DELETE_RECORDS),
         "can_take_charge": can_change and lead.assigned_to_id != actor.user.pk and not lead.is_lost,
         "can_lose": can_change and not closed,
+        "can_convert": can_change and actor.has(Right.CREATE_RECORDS) and not closed,
         "can_reopen": can_change and lead.is_lost,
         "phones": _phones(lead),
         "tags": list(lead.tags.all()),

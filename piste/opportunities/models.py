@@ -4,6 +4,7 @@ probability and its expected signing date, moving through customisable stages.""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -43,7 +44,7 @@ class OpportunityStage(WorkflowStatus):
         ]
 
 
-def _user_fk(verbose: object) -> models.ForeignKey:  # type: ignore[type-arg]
+def _user_fk(verbose: Any) -> models.ForeignKey[Any, Any]:
     return models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=verbose,

@@ -256,6 +256,8 @@ class Partner(CompanyOwned):
             # The accounts search reads name_key and alt_key in byte order: indexes made by
             # migration 0004 (core.search.byte_order_indexes), COLLATE "C" on PostgreSQL.
             models.Index(fields=["company", "siren"], name="partner_siren_idx"),
+            # Duplicate checks and the conversion wizard's matches look partners up by email.
+            models.Index(fields=["company", "email"], name="partner_email_idx"),
             models.Index(fields=["assigned_to", "name_key"], name="partner_owner_idx"),
             # Prospect lists and the prospect kanban walk one status at a time, by name.
             models.Index(fields=["company", "status", "name_key", "id"], name="partner_status_idx"),
@@ -379,6 +381,7 @@ class Contact(CompanyOwned):
         indexes = [
             models.Index(fields=["company", "name_key", "id"], name="contact_name_idx"),
             models.Index(fields=["main_partner", "name_key"], name="contact_partner_idx"),
+            models.Index(fields=["company", "email"], name="contact_email_idx"),
         ]
 
     def __str__(self) -> str:

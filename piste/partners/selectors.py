@@ -202,11 +202,19 @@ def parse_after(value: str | None) -> tuple[str, int] | None:
 
 
 def organisation_choices(
-    user: Any, q: str | None, *, exclude: int | None = None, limit: int = CHOICES
+    user: Any,
+    q: str | None,
+    *,
+    exclude: int | None = None,
+    limit: int = CHOICES,
+    individuals: bool = False,
 ) -> list[Partner]:
     """The organisations a parent-company picker offers for the typed letters, in name order
-    (the first ones when nothing is typed); the partner being edited is never its own parent."""
-    qs = partners_for_user(user).filter(partner_type=PartnerType.ORGANISATION)
+    (the first ones when nothing is typed); the partner being edited is never its own parent.
+    With ``individuals``, persons' partners too (the conversion wizard's partner picker)."""
+    qs = partners_for_user(user)
+    if not individuals:
+        qs = qs.filter(partner_type=PartnerType.ORGANISATION)
     qs = qs.only("id", "full_name", "name", "name_key", "alt_key")
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
@@ -214,3 +222,19 @@ def organisation_choices(
     if not key:
         return list(qs.order_by("name_key", "id")[:limit])
     return _page(qs, key, limit, None)
+
+
+def contact_choices(user: Any, q: str | None, *, limit: int = CHOICES) -> list[Contact]:
+    """The contacts a contact picker offers for the typed letters (last or first name first),
+    in name order; the first ones when nothing is typed."""
+    qs = contacts_for_user(user).select_related("main_partner")
+    qs = qs.only(*_CONTACT_ROW)
+    key = fold(search_text(q, max_length=100))
+    if not key:
+        return list(qs.order_by("name_key", "id")[:limit])
+    return _page(qs, key, limit, None)
+
+
+def contact_label(contact: Contact) -> str:
+    """A contact as a picker shows it: "Name (Company)" (its main partner loaded)."""
+    return f"{contact} ({contact.main_partner})"

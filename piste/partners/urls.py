@@ -14,6 +14,7 @@ urlpatterns = [
     path("partners/<int:pk>/delete/", views.partner_delete, name="delete"),
     path("partners/<int:pk>/logo/", views.partner_logo, name="logo"),
     path("partners/<int:pk>/contacts/", views_contacts.contact_attach, name="contact_attach"),
+    path("contacts/choices/", views_accounts.contact_choices, name="contact_choices"),
     path("contacts/new/", views_contacts.contact_create, name="contact_create"),
     path("contacts/<int:pk>/", views_contacts.contact_detail, name="contact"),
     path("contacts/<int:pk>/delete/", views_contacts.contact_delete, name="contact_delete"),

@@ -64,11 +64,21 @@ def accounts(request: AuthedHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def organisation_choices(request: AuthedHttpRequest) -> JsonResponse:
-    """The parent-company picker's search (``?q=``; ``?exclude=`` the partner being edited)."""
+    """The parent-company picker's search (``?q=``; ``?exclude=`` the partner being edited;
+    ``?all=1`` persons' partners too)."""
     exclude = request.GET.get("exclude", "")
     rows = selectors.organisation_choices(
         request.user,
         request.GET.get("q"),
         exclude=int(exclude) if is_id(exclude) else None,
+        individuals=request.GET.get("all") == "1",
     )
     return choices_response((p.pk, str(p)) for p in rows)
+
+
+@login_required
+@require_GET
+def contact_choices(request: AuthedHttpRequest) -> JsonResponse:
+    """A contact picker's search (``?q=``): "Name (Company)"."""
+    rows = selectors.contact_choices(request.user, request.GET.get("q"))
+    return choices_response((c.pk, selectors.contact_label(c)) for c in rows)

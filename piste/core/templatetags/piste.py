@@ -235,15 +235,24 @@ def timeline_entries(activities: list[Any], obj: Any) -> SafeString:
     for activity in activities:
         created = localtime(activity.created_at)
         data = activity.data if isinstance(activity.data, dict) else {}
+        # A line of a linked record (the lead a partner was converted from) names it.
+        origin = getattr(activity, "origin", None)
         parts.append(
             format_html(
                 '\n<li class="list-group-item small" data-testid="activity">\n'
                 '  <div class="d-flex justify-content-between gap-2">\n'
-                "    <span><strong>{}</strong> · {}</span>\n"
+                "    <span><strong>{}</strong> · {}{}</span>\n"
                 '    <time datetime="{}" class="text-body-secondary text-nowrap">{}</time>\n'
                 "  </div>",
                 activity.actor or _("System"),
                 activity.verb_label,
+                format_html(
+                    ' <span class="badge text-bg-light" data-testid="activity-origin">{} {}</span>',
+                    capfirst(origin._meta.verbose_name),
+                    origin,
+                )
+                if origin is not None
+                else "",
                 dateformat.format(created, "c"),
                 formats.date_format(created, "SHORT_DATETIME_FORMAT"),
             )
@@ -251,7 +260,7 @@ def timeline_entries(activities: list[Any], obj: Any) -> SafeString:
         changes = data.get("changes")
         for change in changes if isinstance(changes, list) else ():
             if isinstance(change, dict):
-                parts.append(_change(obj, change))
+                parts.append(_change(origin if origin is not None else obj, change))
         if data.get("message"):
             parts.append(
                 format_html('\n  <div class="text-body-secondary">{}</div>', data["message"])

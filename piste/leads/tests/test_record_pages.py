@@ -250,6 +250,7 @@ def test_status_bar_is_read_only_on_a_lost_lead(personas):
     assert url("status", lead) not in html
     assert 'data-testid="reopen"' in html
     assert 'data-testid="lose"' not in html and 'data-testid="take-charge"' not in html
+    assert 'data-testid="convert"' not in html
 
 
 def test_reader_sees_the_page_without_edit_or_actions(personas, full_lead):
@@ -257,7 +258,7 @@ def test_reader_sees_the_page_without_edit_or_actions(personas, full_lead):
     assert response.status_code == 200
     html = body(response)
     assert "Anne Martin" in html
-    for hidden in ("edit", "take-charge", "lose", "reopen", "delete"):
+    for hidden in ("edit", "take-charge", "lose", "reopen", "delete", "convert"):
         assert f'data-testid="{hidden}"' not in html, hidden
     assert url("status", full_lead) not in html
 
@@ -273,8 +274,7 @@ def test_actions_follow_the_lead_and_the_users_rights(personas):
     assert 'data-testid="take-charge"' in managers
     delete_form = rf'<form[^>]*action="{url("delete", lead)}"[^>]*data-confirm='
     assert re.search(delete_form, managers)
-    # No Convert button until conversion exists (only the status bar's tooltip names it).
-    assert not re.search(r"<(button|a)\b[^>]*>[^<]*(<i[^>]*></i>)?\s*Convert\b", managers)
+    assert f'href="{url("convert", lead)}" data-testid="convert"' in managers
 
 
 def test_lost_reason_and_comment_show_on_a_lost_lead(personas):

@@ -276,7 +276,7 @@ def test_the_default_status_cannot_be_closed(personas, admin):
 def test_the_lost_status_cannot_be_opened(personas, admin):
     lost = status(personas.company.pk, LeadStatus.Role.LOST)
     response = admin.post(edit_url(lost), {"name": lost.name, "is_open": "on"})
-    assert_field_error(response, "is_open", "The converted and lost statuses are closed statuses.")
+    assert_field_error(response, "is_open", "The lost status is a closed status.")
     assert not LeadStatus.objects.get(pk=lost.pk).is_open
 
 
@@ -371,7 +371,9 @@ def test_the_three_roles_are_three_statuses(personas, admin):
     before = roles(company)
     response = admin.post(ROLES, _roles_post(company, lost=before["converted"]))
     assert response.status_code == 200
-    message = "The default, converted and lost statuses are three statuses."
+    message = (
+        "Choose a different status for each of: default status, converted status, lost status."
+    )
     assert message in response.context["roles_form"].non_field_errors()
     assert escape(message) in response.content.decode()
     assert roles(company) == before
