@@ -9,6 +9,7 @@ bench/results/latest.json, and exits non-zero when a scenario misses its p95 tar
 Environment: DATABASE_URL (PostgreSQL, required), BENCH_SIZE (rows per entity, 1,000,000),
 BENCH_CITIES (generated cities, 1,000,000), BENCH_LEADS (generated leads, 1,000,000),
 BENCH_PARTNERS and BENCH_CONTACTS (generated partners and contacts, 1,000,000 each),
+BENCH_OPPORTUNITIES (generated opportunities, 1,000,000),
 BENCH_REQUESTS (measured requests per scenario, 50), BENCH_WARMUP (5), BENCH_REUSE (1 keeps a
 dataset of the right size), BENCH_SCENARIOS (comma-separated names, default all),
 PISTE_DATA_DIR (default var/bench: static files, logs), REDIS_URL (optional, passed on).
@@ -264,6 +265,7 @@ def main() -> int:
         Dataset,
         prepare_cities,
         prepare_leads,
+        prepare_opportunities,
         prepare_partners,
     )
 
@@ -276,10 +278,12 @@ def main() -> int:
     # New tags took the leads' tag links with them: the leads are generated again then.
     prepare_leads(int(os.environ.get("BENCH_LEADS", "1000000")), reuse and tags_reused)
     # Likewise for the partners' and contacts' tag links.
-    prepare_partners(
-        int(os.environ.get("BENCH_PARTNERS", "1000000")),
-        int(os.environ.get("BENCH_CONTACTS", "1000000")),
-        reuse and tags_reused,
+    partners = int(os.environ.get("BENCH_PARTNERS", "1000000"))
+    contacts = int(os.environ.get("BENCH_CONTACTS", "1000000"))
+    partners_reused = prepare_partners(partners, contacts, reuse and tags_reused)
+    # New partners took the opportunities with them: those are generated again then.
+    prepare_opportunities(
+        int(os.environ.get("BENCH_OPPORTUNITIES", "1000000")), reuse and partners_reused
     )
     dataset = Dataset(COMPANY)
     # URLs and expected texts are read before the server starts, so they are not timed.

@@ -320,6 +320,65 @@ class Dataset:
             .select_related("main_partner")[0]
         )
 
+    # Opportunities -------------------------------------------------------------------------
+
+    @cached_property
+    def opportunity_count(self) -> int:
+        from piste.opportunities.models import Opportunity
+
+        return Opportunity.objects.filter(company_id=self.company_id).count()
+
+    @cached_property
+    def first_stage_id(self) -> int:
+        """The first column of the kanban (the default stage, the busiest one)."""
+        from piste.opportunities.selectors_board import stages
+
+        return stages(self.company_id)[0].pk
+
+    def kanban_cards(self, after: int | None = None, q: str = "") -> list[Any]:
+        """The first column's cards as the bench user's kanban shows them (after ``after``)."""
+        from piste.opportunities.selectors_board import BoardFilters, column_cards
+
+        cards, _more = column_cards(
+            self.bench_user, BoardFilters(q=q), self.first_stage_id, after=after
+        )
+        if not cards:
+            raise LookupError("the kanban's first column is empty")
+        return cards
+
+    @cached_property
+    def kanban_more_after(self) -> int:
+        """The ``after`` id of the first column's "more" request following its first page."""
+        return self.kanban_cards()[-1].pk
+
+    @cached_property
+    def this_week(self) -> str:
+        """This ISO week, as the calendar's ``?week=`` names it ("2026-W48")."""
+        from django.utils import timezone
+
+        from piste.opportunities.selectors_board import week_of
+
+        return week_of(timezone.localdate()).param[1]
+
+    def calendar_first_card(self, kind: str) -> int:
+        """The first card the bench user's calendar shows this month (this week)."""
+        from django.utils import timezone
+
+        from piste.opportunities.selectors_board import (
+            BoardFilters,
+            calendar_days,
+            month_of,
+            week_of,
+        )
+
+        today = timezone.localdate()
+        period = month_of(today) if kind == "month" else week_of(today)
+        days = calendar_days(self.bench_user, BoardFilters(), period)
+        for day in days.values():
+            if day.cards:
+                return day.cards[0].pk
+        raise LookupError(f"no opportunity is expected to sign this {kind}")
+
     @cached_property
     def generated_city_count(self) -> int:
         from piste.geo.management.commands.generate_cities import generated_cities
@@ -349,16 +408,17 @@ def prepare_leads(count: int, reuse: bool) -> None:
     call_command("generate_dataset", "--entity=leads", "--reset", f"--leads={count}")
 
 
-def prepare_partners(partners: int, contacts: int, reuse: bool) -> None:
+def prepare_partners(partners: int, contacts: int, reuse: bool) -> bool:
     """Generate ``partners`` partners and ``contacts`` contacts in the bench company (replacing
-    its partners and contacts), unless ``reuse`` and there are that many already. Their tags are
-    the bench tags: generate those first."""
+    its partners and contacts, and so its opportunities), unless ``reuse`` and there are that
+    many already; True when they were reused. Their tags are the bench tags: generate those
+    first."""
     from django.core.management import call_command
 
     present = Dataset()
     if reuse and (present.partner_count, present.contact_count) == (partners, contacts):
         print(f"partners: reusing {partners:,} partners and {contacts:,} contacts", flush=True)
-        return
+        return True
     call_command(
         "generate_dataset",
         "--entity=partners",
@@ -366,6 +426,33 @@ def prepare_partners(partners: int, contacts: int, reuse: bool) -> None:
         f"--partners={partners}",
         f"--contacts={contacts}",
     )
+    return False
+
+
+def prepare_opportunities(count: int, reuse: bool) -> None:
+    """Generate ``count`` opportunities of the bench partners (replacing the bench company's
+    opportunities, then rebuilding the kanban's running totals), unless ``reuse`` and there are
+    that many already. Generate the partners first."""
+    from django.core.management import call_command
+
+    if reuse and Dataset().opportunity_count == count:
+        print(f"opportunities: reusing {count:,} opportunities", flush=True)
+        return
+    call_command(
+        "generate_dataset", "--entity=opportunities", "--reset", f"--opportunities={count}"
+    )
+
+
+def _opportunity_link(pk: int) -> str:
+    """The link a kanban or calendar card opens."""
+    from django.urls import reverse
+
+    return f'href="{reverse("opportunities:detail", args=[pk])}"'
+
+
+# What the kanban search scenario types: a word of many generated names (« Contrat de
+# maintenance »).
+OPPORTUNITY_SEARCH = "maintenance"
 
 
 def _account_link(kind: str, pk: int) -> str:
@@ -642,5 +729,51 @@ SCENARIOS: list[Scenario] = [
         what="A contact's page: the form, its partner and the first timeline page (a contact "
         "with a 30-line timeline).",
         expect=lambda d: escape(d.contact_with_timeline.full_name),
+    ),
+    Scenario(
+        name="opportunities_kanban",
+        target_p95_ms=150,
+        url=lambda d: "/opportunities/kanban/",
+        what="The portfolio kanban: each column's count, amount and weighted amount summed from "
+        "the running totals (StageTotal), and the first 20 cards of each of the six columns "
+        "(keyset over the (company, stage, -id) index).",
+        expect=lambda d: _opportunity_link(d.kanban_cards()[0].pk),
+    ),
+    Scenario(
+        name="opportunities_kanban_column_more",
+        target_p95_ms=100,
+        url=lambda d: (
+            f"/opportunities/kanban/column/{d.first_stage_id}/?after={d.kanban_more_after}"
+        ),
+        headers=HTMX,
+        what="The next 20 cards of the first column, as its « More » sentinel asks them when it "
+        "scrolls into view (HTMX): id < after over the (company, stage, -id) index.",
+        expect=lambda d: _opportunity_link(d.kanban_cards(after=d.kanban_more_after)[0].pk),
+    ),
+    Scenario(
+        name="opportunities_kanban_search",
+        target_p95_ms=300,
+        url=lambda d: f"/opportunities/kanban/?{urlencode({'q': OPPORTUNITY_SEARCH})}",
+        what=f"The kanban searched for {OPPORTUNITY_SEARCH!r} (a word of one name in 20): one "
+        "read of at most 2,001 matching opportunities for the figures (more: not counted), then "
+        "the first 20 cards of each column. No trigram index on the opportunities' names: the "
+        "rows are read until enough match.",
+        expect=lambda d: _opportunity_link(d.kanban_cards(q=OPPORTUNITY_SEARCH)[0].pk),
+    ),
+    Scenario(
+        name="opportunities_calendar_month",
+        target_p95_ms=300,
+        url=lambda d: "/opportunities/calendar/",
+        what="The signature calendar, this month (the grid's 35 to 42 days): day totals in one "
+        "GROUP BY and each day's 4 largest open opportunities in one window query, both over "
+        "the (company, expected_close_date, id) index range.",
+        expect=lambda d: _opportunity_link(d.calendar_first_card("month")),
+    ),
+    Scenario(
+        name="opportunities_calendar_week",
+        target_p95_ms=150,
+        url=lambda d: f"/opportunities/calendar/?week={d.this_week}",
+        what="The signature calendar, this week: 7 days, up to 50 cards a day.",
+        expect=lambda d: _opportunity_link(d.calendar_first_card("week")),
     ),
 ]

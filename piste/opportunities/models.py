@@ -160,6 +160,7 @@ class Opportunity(CompanyOwned):
                 fields=["company", "expected_close_date", "id"], name="opportunity_close_idx"
             ),
             models.Index(fields=["company", "name_key", "id"], name="opportunity_name_idx"),
+            models.Index(fields=["company", "amount", "id"], name="opportunity_amount_idx"),
             # My opportunities, newest first.
             models.Index(fields=["assigned_to", "-id"], name="opportunity_owner_idx"),
             models.Index(fields=["partner", "-id"], name="opportunity_partner_idx"),

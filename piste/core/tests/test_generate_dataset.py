@@ -477,3 +477,211 @@ def test_the_bench_accounts_scenarios_open_real_pages_showing_what_they_expect(d
         assert response.status_code == 200, url
         assert scenario.expect is not None
         assert scenario.expect(dataset) in response.content.decode(), (scenario.name, url)
+
+
+# Opportunities -------------------------------------------------------------------------------
+
+
+def _bench_opportunities():
+    from piste.opportunities.models import Opportunity
+
+    return Opportunity.objects.filter(company__name_key=fold("Bench SA"))
+
+
+def _live_totals(company_id: int) -> dict[tuple[int, str, int, int, int], tuple]:
+    from django.db.models import Count, Sum
+
+    from piste.opportunities.models import Opportunity
+
+    rows = (
+        Opportunity.objects.filter(company_id=company_id)
+        .values("stage_id", "currency", "assigned_to_id", "team_id", "created_by_id")
+        .annotate(n=Count("id"), amount=Sum("amount"), weighted=Sum("weighted_amount"))
+    )
+    return {
+        (
+            r["stage_id"],
+            r["currency"],
+            r["assigned_to_id"] or 0,
+            r["team_id"] or 0,
+            r["created_by_id"] or 0,
+        ): (r["n"], r["amount"], r["weighted"])
+        for r in rows
+    }
+
+
+def _stored_totals(company_id: int) -> dict[tuple[int, str, int, int, int], tuple]:
+    from piste.opportunities.models import StageTotal
+
+    return {
+        (t.stage_id, t.currency, t.owner_id, t.team_id, t.creator_id): (
+            t.count,
+            t.amount,
+            t.weighted_amount,
+        )
+        for t in StageTotal.objects.filter(company_id=company_id)
+    }
+
+
+def test_opportunities_without_partners_are_refused_and_nothing_is_written(db):
+    with pytest.raises(CommandError, match="no partners"):
+        _generate("--entity", "opportunities", "--opportunities", "10")
+    with pytest.raises(CommandError, match="negative"):
+        _generate("--entity", "opportunities", "--opportunities", "-1")
+
+    assert not Company.objects.filter(name_key=fold("Bench SA")).exists()
+
+
+def test_generated_opportunities_have_the_derived_columns_and_running_totals_of_the_services(db):
+    from django.utils import timezone
+
+    from piste.opportunities.services import _refresh_derived
+
+    _generate("--entity", "partners", "--partners", "200", "--contacts", "0")
+    out = _generate("--entity", "opportunities", "--opportunities", "1500")
+
+    assert "stage totals:" in out
+    opportunities = list(_bench_opportunities().select_related("stage", "partner"))
+    assert len(opportunities) == 1500
+    assert sorted(o.number for o in opportunities) == list(range(1, 1501))
+    today = timezone.localdate()
+    for opportunity in opportunities:
+        stored = (opportunity.name_key, opportunity.weighted_amount)
+        _refresh_derived(opportunity)
+        assert (opportunity.name_key, opportunity.weighted_amount) == stored, opportunity.pk
+        assert opportunity.partner.company_id == opportunity.company_id
+        assert opportunity.amount > 0 and 0 <= opportunity.probability <= 100
+        if opportunity.expected_close_date is not None:
+            assert abs((opportunity.expected_close_date - today).days) <= 365
+        assert (opportunity.closed_at is None) == opportunity.stage.is_open
+        assert (opportunity.lost_reason_id is not None) == (opportunity.stage.role == "lost")
+    # The kanban's running totals are those the services would have kept.
+    company = Company.objects.get(name_key=fold("Bench SA"))
+    assert _stored_totals(company.pk) == _live_totals(company.pk)
+
+
+def test_generated_opportunities_spread_like_a_sales_pipeline(db):
+    from piste.opportunities.models import OpportunityStage
+    from piste.users.models import Membership
+
+    _generate("--size", "10")
+    _generate("--entity", "partners", "--partners", "300", "--contacts", "10")
+    _generate("--entity", "opportunities", "--opportunities", "2000")
+
+    opportunities = _bench_opportunities()
+    company = Company.objects.get(name_key=fold("Bench SA"))
+    stages = OpportunityStage.objects.filter(company=company)
+    assert set(opportunities.values_list("stage_id", flat=True)) == set(
+        stages.values_list("id", flat=True)
+    )
+    assert 1100 < opportunities.filter(stage__is_open=True).count() < 1700
+    members = set(
+        Membership.objects.filter(company=company, is_active=True).values_list("user_id", flat=True)
+    )
+    owners = set(opportunities.exclude(assigned_to=None).values_list("assigned_to_id", flat=True))
+    assert owners <= members and len(owners) == 21
+    assert opportunities.exclude(team=None).exists()
+    assert opportunities.filter(currency="EUR").count() > 1800
+    assert opportunities.exclude(currency="EUR").exists()
+    assert opportunities.values("partner_id").distinct().count() > 150
+    dated = opportunities.exclude(expected_close_date=None).order_by("expected_close_date")
+    first, last = dated.first(), dated.last()
+    assert (last.expected_close_date - first.expected_close_date).days > 600
+    assert Activity.objects.filter(company=company, content_type__model="opportunity").count() == 60
+
+
+def test_opportunities_are_refused_over_existing_ones_and_reset_replaces_the_bench_ones_only(
+    db, personas
+):
+    from piste.core.access import actor_for
+    from piste.opportunities.models import Opportunity, StageTotal
+    from piste.opportunities.services import opportunity_create
+    from piste.partners.tests.factories import make_partner
+
+    partner = make_partner(personas.salesperson, name="Réel Industrie")
+    actor = actor_for(personas.salesperson)
+    assert actor is not None
+    ours = opportunity_create(
+        actor=actor,
+        data={"name": "Vraie affaire", "partner": partner, "amount": "1000"},
+    )
+    ours_totals = _stored_totals(personas.company.pk)
+    _generate("--entity", "partners", "--partners", "50", "--contacts", "0")
+    _generate("--entity", "opportunities", "--opportunities", "100")
+    with pytest.raises(CommandError, match="add --reset"):
+        _generate("--entity", "opportunities", "--opportunities", "100")
+    assert _bench_opportunities().count() == 100
+
+    _generate("--entity", "opportunities", "--opportunities", "60", "--reset")
+
+    company = Company.objects.get(name_key=fold("Bench SA"))
+    assert _bench_opportunities().count() == 60
+    assert _stored_totals(company.pk) == _live_totals(company.pk)
+    timeline = Activity.objects.filter(company=company, content_type__model="opportunity")
+    assert set(timeline.values_list("object_id", flat=True)) <= set(
+        _bench_opportunities().values_list("id", flat=True)
+    )
+    assert Opportunity.objects.filter(pk=ours.pk).exists()
+    assert _stored_totals(personas.company.pk) == ours_totals
+    # Resetting the partners takes their opportunities and the running totals with them.
+    _generate("--entity", "partners", "--partners", "20", "--contacts", "0", "--reset")
+    assert not _bench_opportunities().exists()
+    assert not StageTotal.objects.filter(company=company).exists()
+    assert Opportunity.objects.filter(pk=ours.pk).exists()
+    assert _stored_totals(personas.company.pk) == ours_totals
+
+
+def test_a_large_opportunity_load_on_postgresql_puts_back_every_index_and_foreign_key(
+    db, monkeypatch
+):
+    from django.db import connection
+
+    from piste.core.management.commands import generate_dataset
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the indexes are dropped and rebuilt on PostgreSQL only")
+
+    def schema() -> list[tuple[str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE tablename LIKE 'opportunities_opportunity%%' "
+                "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid::regclass::text LIKE 'opportunities_opportunity%%' ORDER BY 1, 2"
+            )
+            return cursor.fetchall()
+
+    before = schema()
+    assert any("opportunity_stage_idx" in name for name, _definition in before)
+    _generate("--entity", "partners", "--partners", "30", "--contacts", "0")
+    monkeypatch.setattr(generate_dataset, "REBUILD_INDEXES_FROM", 10)
+    _generate("--entity", "opportunities", "--opportunities", "50")
+
+    assert _bench_opportunities().count() == 50
+    assert schema() == before
+
+
+def test_the_bench_opportunity_scenarios_open_real_pages_showing_what_they_expect(db):
+    """Each opportunity scenario of bench/scenarios.py, on a small dataset: the URL answers 200
+    to the bench user and shows the card it expects."""
+    from bench import scenarios
+
+    _generate("--entity", "partners", "--partners", "300", "--contacts", "0")
+    _generate("--entity", "opportunities", "--opportunities", "3000")
+    dataset = scenarios.Dataset()
+    client = Client()
+    assert client.login(username="bench", password="bench-pass")
+    opportunity_scenarios = [s for s in scenarios.SCENARIOS if s.name.startswith("opportunit")]
+    assert [s.name for s in opportunity_scenarios] == [
+        "opportunities_kanban",
+        "opportunities_kanban_column_more",
+        "opportunities_kanban_search",
+        "opportunities_calendar_month",
+        "opportunities_calendar_week",
+    ]
+    for scenario in opportunity_scenarios:
+        url = scenario.url(dataset)
+        response = client.get(url, headers=scenario.headers)
+        assert response.status_code == 200, url
+        assert scenario.expect is not None
+        assert scenario.expect(dataset) in response.content.decode(), (scenario.name, url)

@@ -31,7 +31,7 @@ from piste.core.text import fold
 from piste.geo.models import Address
 from piste.leads.models import CompanySize, Lead, LeadSource, LeadStatus, LostReason
 from piste.leads.selectors import lead_statuses
-from piste.opportunities.models import Opportunity
+from piste.opportunities.models import Opportunity, OpportunityStage, StageTotal
 from piste.orders.models import SaleOrder
 from piste.partners.models import Contact, Partner
 from piste.users.models import Company, CrmSettings, Membership, Team, User
@@ -55,14 +55,15 @@ def _entities() -> list[str]:
         "activities",
         "leads",
         "partners",
+        "opportunities",
         *sorted(s for s in REGISTRY if s != "tags"),
     ]
 
 
 class Command(BaseCommand):
     help = (
-        "Generate a benchmark dataset (tags, timeline activities, referentials, leads, partners "
-        "and contacts) fast."
+        "Generate a benchmark dataset (tags, timeline activities, referentials, leads, partners, "
+        "contacts and opportunities) fast."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -85,11 +86,17 @@ class Command(BaseCommand):
             help="Contacts to create with --entity partners (default: --size).",
         )
         parser.add_argument(
+            "--opportunities",
+            type=int,
+            help="Opportunities to create with --entity opportunities (default: --size).",
+        )
+        parser.add_argument(
             "--entity",
             default="all",
             help="all (tags and activities), tags, activities, leads (with their sales users, "
             "teams, sources and lost reasons; tags them with existing tags), partners (partners "
-            "and their contacts, in the leads' sales world; tagged with existing tags), or a "
+            "and their contacts, in the leads' sales world; tagged with existing tags), "
+            "opportunities (with the existing partners; then the kanban's running totals), or a "
             "configuration list slug (industry-sectors, job-titles…).",
         )
         parser.add_argument("--company-name", default="Bench SA")
@@ -115,10 +122,19 @@ class Command(BaseCommand):
         n_leads = options["leads"] if options["leads"] is not None else size
         n_partners = options["partners"] if options["partners"] is not None else size
         n_contacts = options["contacts"] if options["contacts"] is not None else size
-        if min(size, n_tags, n_activities, n_leads, n_partners, n_contacts) < 0:
+        n_opportunities = options["opportunities"] if options["opportunities"] is not None else size
+        if min(size, n_tags, n_activities, n_leads, n_partners, n_contacts, n_opportunities) < 0:
             raise CommandError("Sizes cannot be negative.")
         if entity == "partners" and n_contacts and not n_partners:
             raise CommandError("Contacts need partners: add --partners with at least 1.")
+        if entity == "opportunities" and n_opportunities:
+            # Checked before anything is written: opportunities take the bench partners.
+            bench = Company.objects.filter(name_key=fold(options["company_name"])).first()
+            if bench is None or not Partner.objects.filter(company=bench).exists():
+                raise CommandError(
+                    f"{options['company_name']} has no partners: opportunities need them, "
+                    "generate partners first (--entity partners)."
+                )
 
         started = time.perf_counter()
         company, user = self._bench_company(options["company_name"], options["password"])
@@ -134,6 +150,8 @@ class Command(BaseCommand):
         elif entity == "partners":
             # Opportunities, orders and contacts first: a partner's go before it.
             targets = [Opportunity, SaleOrder, Contact, Partner]
+        elif entity == "opportunities":
+            targets = [Opportunity]
         else:
             targets = [REGISTRY[entity].model]
 
@@ -173,7 +191,9 @@ class Command(BaseCommand):
             self._leads(company, user, n_leads)
         if entity == "partners":
             self._partners(company, user, n_partners, n_contacts)
-        if entity not in ("all", "tags", "activities", "leads", "partners"):
+        if entity == "opportunities":
+            self._opportunities(company, user, n_opportunities)
+        if entity not in ("all", "tags", "activities", "leads", "partners", "opportunities"):
             model = REGISTRY[entity].model
             self._timed(entity, model, lambda: _referential_rows(model, company.pk, size))
         self.stdout.write(
@@ -209,7 +229,10 @@ class Command(BaseCommand):
         return company, user
 
     def _delete_company_rows(self, model: type[models.Model], company: Company) -> int:
-        """Delete the company's rows of ``model``, with their timelines and tag links."""
+        """Delete the company's rows of ``model``, with their timelines and tag links (and, for
+        opportunities, the kanban's running totals, which then count nothing)."""
+        if model is Opportunity:
+            StageTotal.objects.filter(company=company).delete()
         quote = connection.ops.quote_name
         table = quote(model._meta.db_table)
         # A partner's orders and contacts are deleted before it (the targets' order) and its
@@ -348,6 +371,41 @@ class Command(BaseCommand):
                 )
 
         self._timed("partner and contact timelines", Activity, timeline_rows)
+
+    def _opportunities(self, company: Company, admin: User, count: int) -> None:
+        """Opportunities of the bench partners (``piste.opportunities.dataset``), a timeline on
+        one in TIMELINE_EVERY, then the kanban's running totals rebuilt from them."""
+        # Imported here: that module reads this one's names and generators.
+        from piste.opportunities import dataset
+        from piste.opportunities.services import stage_totals_rebuild
+
+        partner_ids = dataset.partners_for_opportunities(company)
+        world = dataset.opportunity_world(company, _sales_world(company, admin), partner_ids)
+        kept: dict[int, datetime] = {}
+        self._timed(
+            "opportunities",
+            Opportunity,
+            lambda: dataset.opportunity_rows(world, count, kept),
+            rebuild_indexes=count >= REBUILD_INDEXES_FROM,
+        )
+        ids = _ids(Opportunity, company)
+        timelines = [(ids[i], created) for i, created in sorted(kept.items())]
+        type_id = ContentType.objects.get_for_model(Opportunity).pk
+        names = [s.name for s in OpportunityStage.objects.filter(company=company)]
+        self._timed(
+            "opportunity timelines",
+            Activity,
+            lambda: dataset.timeline_rows(world.sales, type_id, timelines, TIMELINE_LENGTH, names),
+        )
+        t0 = time.perf_counter()
+        stage_totals_rebuild(company=company)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(StageTotal._meta.db_table)}")
+        rows = StageTotal.objects.filter(company=company).count()
+        self.stdout.write(
+            f"stage totals: {rows:,} rows rebuilt in {time.perf_counter() - t0:.1f} s"
+        )
 
     def _timed(
         self, label: str, model: type[models.Model], rows: Any, *, rebuild_indexes: bool = False
@@ -577,6 +635,7 @@ def _ids(model: type[models.Model], company: Company, *, limit: int | None = Non
 _NULLED_REFERENCES: dict[type[models.Model], tuple[tuple[type[models.Model], str], ...]] = {
     Lead: ((Opportunity, "lead_id"),),
     Partner: ((Lead, "partner_id"),),
+    Contact: ((Lead, "contact_id"),),
 }
 
 

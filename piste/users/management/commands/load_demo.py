@@ -27,6 +27,7 @@ from piste.geo.models import City, Country
 from piste.leads import services as leads
 from piste.leads.models import CompanySize, LeadSource, LostReason
 from piste.leads.selectors import lead_statuses
+from piste.opportunities.demo import demo_opportunities
 from piste.orders.demo import demo_orders
 from piste.partners.demo import demo_partners
 from piste.partners.models import Department, IndustrySector, JobTitle, PartnerCategory
@@ -687,6 +688,7 @@ def load_demo() -> dict[str, User]:
     _demo_leads(durand, users)
     demo_partners(durand, users)
     demo_orders(durand, users)
+    demo_opportunities(durand, users)
     return users
 
 
