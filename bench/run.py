@@ -201,6 +201,37 @@ def measure(client: Any, scenario: Any, url: str, expect: str | None, warmup: in
     return result
 
 
+def measure_posts(client: Any, scenario: Any, posts: list, warmup: int, n: int) -> dict:
+    """POST each of ``posts`` (warm-up ones first); every answer must redirect as expected."""
+    token = client.cookies.get("csrftoken", "")
+    samples: list[float] = []
+    server: list[float] = []
+    for i, (url, data) in enumerate(posts[: warmup + n]):
+        started = time.perf_counter()
+        response = client.post(url, data={**data, "csrfmiddlewaretoken": token})
+        elapsed = (time.perf_counter() - started) * 1000
+        location = response.headers.get("Location", "")
+        if response.status_code != 302 or not location.startswith(scenario.expect_redirect):
+            raise BenchError(
+                f"{scenario.name}: POST {url} answered {response.status_code} {location!r}"
+            )
+        if i >= warmup:
+            samples.append(elapsed)
+            server.append(server_time(response.headers.get("Server-Timing", "")))
+    if len(samples) < n:
+        raise BenchError(f"{scenario.name}: only {len(samples)} records to post to")
+    return {
+        "p50_ms": round(percentile(samples, 50), 1),
+        "p95_ms": round(percentile(samples, 95), 1),
+        "p99_ms": round(percentile(samples, 99), 1),
+        "n": n,
+        "target_p95_ms": scenario.target_p95_ms,
+        "server_p50_ms": round(percentile(server, 50), 1),
+        "server_p95_ms": round(percentile(server, 95), 1),
+        "server_side": scenario.server_side,
+    }
+
+
 def server_time(header: str) -> float:
     """The ``app`` duration of a ``Server-Timing`` header, in milliseconds (0 when absent)."""
     for metric in header.split(","):
@@ -288,6 +319,7 @@ def main() -> int:
     dataset = Dataset(COMPANY)
     # URLs and expected texts are read before the server starts, so they are not timed.
     plans = [(s, s.url(dataset), s.expect(dataset) if s.expect else None) for s in scenarios]
+    posts = {s.name: s.posts(dataset, warmup + n) for s in scenarios if s.posts}
     connections.close_all()
 
     port = free_port()
@@ -300,12 +332,20 @@ def main() -> int:
             sign_in(client)
             for scenario, url, expect in plans:
                 print(f"{scenario.name}: {url}", flush=True)
-                results[scenario.name] = measure(client, scenario, url, expect, warmup, n)
+                if scenario.posts:
+                    results[scenario.name] = measure_posts(
+                        client, scenario, posts[scenario.name], warmup, n
+                    )
+                else:
+                    results[scenario.name] = measure(client, scenario, url, expect, warmup, n)
     except BenchError as exc:
         print(f"bench failed: {exc} (server log: {log_path})", file=sys.stderr)
         return 1
     finally:
         stop_server(server)
+        for scenario in scenarios:
+            if scenario.cleanup and scenario.name in posts:
+                scenario.cleanup(posts[scenario.name])
 
     from bench import import_speed
 

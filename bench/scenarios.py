@@ -322,6 +322,17 @@ class Dataset:
 
     # Opportunities -------------------------------------------------------------------------
 
+    def convertible_leads(self, count: int) -> list[int]:
+        """``count`` leads of the default status (open, never converted), newest first: each
+        conversion request takes one."""
+        from piste.leads.models import Lead, LeadStatus
+
+        return list(
+            Lead.objects.filter(company_id=self.company_id, status__role=LeadStatus.Role.DEFAULT)
+            .order_by("-id")
+            .values_list("id", flat=True)[:count]
+        )
+
     @cached_property
     def opportunity_count(self) -> int:
         from piste.opportunities.models import Opportunity
@@ -475,6 +486,12 @@ class Scenario:
     # The target holds for Piste's own time (the Server-Timing header), network and HTTP client
     # excluded, as the issue states it for the lead lists and searches.
     server_side: bool = False
+    # A form posted instead of a page read: the URL and fields of each of ``count`` requests
+    # (each may act on a record of its own), the status and Location start every answer must
+    # have, and what puts the dataset back as it was after the measure.
+    posts: Callable[[Dataset, int], list[tuple[str, dict[str, str]]]] | None = None
+    expect_redirect: str = ""
+    cleanup: Callable[[list[tuple[str, dict[str, str]]]], None] | None = None
 
 
 def _lead_list(
@@ -532,6 +549,33 @@ def _accounts_suggest(letters: int) -> Scenario:
 def _search(kind: str) -> Callable[[Dataset], dict[str, Any]]:
     """The search box's parameter, read when the bench runs (tests put their own texts)."""
     return lambda d: {"q": SEARCHES[kind]}
+
+
+def _conversions(d: Dataset, count: int) -> list[tuple[str, dict[str, str]]]:
+    """Convert ``count`` leads, each into a new prospect with a new contact (the wizard's
+    defaults)."""
+    form = {"partner_choice": "new", "types": "is_prospect", "contact_choice": "new"}
+    return [(f"/leads/{pk}/convert/", dict(form)) for pk in d.convertible_leads(count)]
+
+
+def _undo_conversions(posts: list[tuple[str, dict[str, str]]]) -> None:
+    """Put the converted leads back to the default status and delete the partners and contacts
+    the conversions created, so that a reused dataset keeps its sizes."""
+    from django.db import transaction
+
+    from piste.leads.models import Lead, LeadStatus
+    from piste.partners.models import Partner
+
+    ids = [int(url.strip("/").split("/")[1]) for url, _data in posts]
+    with transaction.atomic():
+        leads = Lead.objects.filter(pk__in=ids, partner__isnull=False)
+        partners = list(leads.values_list("partner_id", flat=True))
+        by_company = leads.values_list("company_id", flat=True).first()
+        if by_company is None:
+            return
+        default = LeadStatus.objects.get(company_id=by_company, role=LeadStatus.Role.DEFAULT)
+        leads.update(status=default, partner=None, contact=None, converted_at=None)
+        Partner.objects.filter(pk__in=partners).delete()
 
 
 SCENARIOS: list[Scenario] = [
@@ -768,6 +812,18 @@ SCENARIOS: list[Scenario] = [
         "GROUP BY and each day's 4 largest open opportunities in one window query, both over "
         "the (company, expected_close_date, id) index range.",
         expect=lambda d: _opportunity_link(d.calendar_first_card("month")),
+    ),
+    Scenario(
+        name="convert_lead",
+        target_p95_ms=100,
+        url=lambda d: "/leads/<id>/convert/",
+        what="Convert one lead (POST of the wizard) into a new prospect with a new contact: the "
+        "matches (email, name and city, over their indexes), the partner, its address and tags, "
+        "the contact, the lead's status and the timelines, in one transaction; a different lead "
+        "each time. The partners and contacts made are deleted afterwards.",
+        posts=_conversions,
+        expect_redirect="/leads/",
+        cleanup=_undo_conversions,
     ),
     Scenario(
         name="opportunities_calendar_week",

@@ -685,3 +685,34 @@ def test_the_bench_opportunity_scenarios_open_real_pages_showing_what_they_expec
         assert response.status_code == 200, url
         assert scenario.expect is not None
         assert scenario.expect(dataset) in response.content.decode(), (scenario.name, url)
+
+
+def test_the_conversion_scenario_converts_then_puts_the_dataset_back(db):
+    """The bench's one POST scenario: each request converts a lead of its own into a new prospect
+    and contact (a redirect to the converted page); its cleanup leaves the sizes as they were."""
+    from bench import scenarios
+    from piste.leads.models import Lead
+    from piste.partners.models import Contact, Partner
+
+    _generate("--size", "10")
+    _generate("--entity", "leads", "--leads", "300")
+    _generate("--entity", "partners", "--partners", "50", "--contacts", "50")
+    dataset = scenarios.Dataset()
+    [scenario] = [s for s in scenarios.SCENARIOS if s.name == "convert_lead"]
+    assert scenario.posts is not None and scenario.cleanup is not None
+    posts = scenario.posts(dataset, 3)
+    assert len({url for url, _data in posts}) == 3
+    sizes = (Partner.objects.count(), Contact.objects.count())
+    client = Client()
+    assert client.login(username="bench", password="bench-pass")
+    for url, data in posts:
+        response = client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:500]
+        assert response["Location"].startswith(scenario.expect_redirect)
+    converted = Lead.objects.filter(partner__isnull=False)
+    assert converted.count() == 3
+    assert (Partner.objects.count(), Contact.objects.count()) == (sizes[0] + 3, sizes[1] + 3)
+    scenario.cleanup(posts)
+    assert not Lead.objects.filter(partner__isnull=False).exists()
+    assert (Partner.objects.count(), Contact.objects.count()) == sizes
+    assert scenario.posts(dataset, 3) == posts  # the same leads are convertible again
