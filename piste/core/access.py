@@ -39,6 +39,8 @@ class Actor:
     rights: frozenset[Right]
     team_ids: frozenset[int]
     companies: tuple[Company, ...]
+    # The members and leaders of my teams (me included): "my teams" scope sees their records.
+    teammate_ids: frozenset[int] = frozenset()
 
     def has(self, right: Right) -> bool:
         return right in self.rights
@@ -93,11 +95,17 @@ def actor_for(user: Any) -> Actor | None:
     spec = ROLES[Role(membership.role)]
     from piste.users.models import Team
 
-    # A leader works for their team even when not listed among its members.
-    team_ids = frozenset(
-        Team.objects.filter(Q(members=user) | Q(leader=user), company_id=membership.company_id)
-        .values_list("id", flat=True)
-        .distinct()
+    # A leader works for their team even when not listed among its members. One query reads my
+    # teams with their leaders and members: the record scope then filters on plain id lists,
+    # which PostgreSQL combines with the owner, creator and team indexes (a subquery there made
+    # a salesperson's list read the whole company: 650 ms at 1,000,000 partners).
+    mine = Team.objects.filter(
+        Q(members=user) | Q(leader=user), company_id=membership.company_id
+    ).values("id")
+    rows = list(Team.objects.filter(id__in=mine).values_list("id", "leader_id", "members__id"))
+    team_ids = frozenset(team for team, _leader, _member in rows)
+    teammate_ids = frozenset(
+        person for _team, *people in rows for person in people if person is not None
     )
     actor = Actor(
         user=user,
@@ -108,6 +116,7 @@ def actor_for(user: Any) -> Actor | None:
         rights=spec.rights,
         team_ids=team_ids,
         companies=tuple(m.company for m in memberships),
+        teammate_ids=teammate_ids,
     )
     setattr(user, _CACHE_ATTR, actor)
     return actor
@@ -171,13 +180,7 @@ def records_for_user(
         mine |= Q(**{f"{creator_field}_id": actor.user.pk})
     if actor.scope == Scope.OWN or not actor.team_ids:
         return queryset.filter(mine)
-    from piste.users.models import Team
-
-    teammates = Team.members.through.objects.filter(team_id__in=actor.team_ids).values("user_id")
-    leaders = Team.objects.filter(id__in=actor.team_ids, leader__isnull=False).values("leader_id")
-    visible = (
-        mine | Q(**{f"{owner_field}_id__in": teammates}) | Q(**{f"{owner_field}_id__in": leaders})
-    )
+    visible = mine | Q(**{f"{owner_field}_id__in": sorted(actor.teammate_ids)})
     if team_field:
         visible |= Q(**{f"{team_field}_id__in": actor.team_ids})
     return queryset.filter(visible)

@@ -173,11 +173,8 @@ def stage_totals_for_user(user: Any) -> QuerySet[StageTotal]:
     mine = Q(owner_id=actor.user.pk) | Q(creator_id=actor.user.pk)
     if actor.scope == Scope.OWN or not actor.team_ids:
         return qs.filter(mine)
-    teammates = Team.members.through.objects.filter(team_id__in=actor.team_ids).values("user_id")
-    leaders = Team.objects.filter(id__in=actor.team_ids, leader__isnull=False).values("leader_id")
-    return qs.filter(
-        mine | Q(owner_id__in=teammates) | Q(owner_id__in=leaders) | Q(team_id__in=actor.team_ids)
-    )
+    teammates = sorted(actor.teammate_ids)
+    return qs.filter(mine | Q(owner_id__in=teammates) | Q(team_id__in=actor.team_ids))
 
 
 def column_figures(user: User, filters: BoardFilters, stage_ids: list[int]) -> dict[int, Figures]:

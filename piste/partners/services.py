@@ -25,12 +25,15 @@ from piste.core.images import image_field_save
 from piste.core.models import Activity, Tag
 from piste.core.rights import Right
 from piste.core.services import ConflictError
+from piste.core.statuses import status_by_role
 from piste.core.text import fold
 from piste.core.timeline import activity_record
 from piste.geo.address import address_label, address_save
 from piste.orders.models import SaleOrder
 from piste.partners import identifiers
-from piste.partners.models import Contact, Partner, PartnerType
+from piste.partners.models import Contact, Partner, PartnerStatus, PartnerType
+from piste.partners.selectors_prospects import prospect_statuses_enabled
+from piste.partners.statuses import PROSPECT_STATUSES
 from piste.users.selectors import agencies_enabled
 
 LOGO_MAX_SIDE = 256
@@ -326,6 +329,39 @@ def _save_addresses(
     return changes
 
 
+# Prospect statuses -----------------------------------------------------------------------------
+
+
+def _prospect_status(actor: Actor, role: str) -> PartnerStatus:
+    status: PartnerStatus = status_by_role(PROSPECT_STATUSES, actor.company.pk, role)
+    return status
+
+
+def _prospect_status_follows(
+    actor: Actor, partner: Partner, *, becomes_prospect: bool, becomes_customer: bool
+) -> list[dict[str, Any]]:
+    """When the company manages statuses on prospects: a partner that becomes a prospect takes
+    the default status (unless it is at an open one), a prospect at an open status that becomes
+    a customer takes the won status. The partner is changed, not saved; returns the changes."""
+    becomes_customer = becomes_customer and partner.status_id is not None
+    if not (becomes_customer or becomes_prospect) or not prospect_statuses_enabled(actor.company):
+        return []
+    current = partner.status if partner.status_id else None
+    if becomes_customer and current is not None and current.is_open:
+        target = _prospect_status(actor, PartnerStatus.Role.WON)
+    elif becomes_prospect and (current is None or not current.is_open):
+        target = _prospect_status(actor, PartnerStatus.Role.DEFAULT)
+    else:
+        return []
+    changes = [{"field": "status", "from": str(current) if current else None, "to": str(target)}]
+    if partner.lost_reason_id:
+        changes.append({"field": "lost_reason", "from": str(partner.lost_reason), "to": None})
+    partner.status = target
+    partner.lost_reason = None
+    partner.lost_comment = ""
+    return changes
+
+
 @transaction.atomic
 def partner_create(
     *,
@@ -344,6 +380,9 @@ def partner_create(
     _check_types(actor, values, None)
     _tracking_defaults(actor, values, data)
     partner = Partner(company=actor.company, created_by=actor.user, **values)
+    if partner.is_prospect and prospect_statuses_enabled(actor.company):
+        # « Gérer les statuts sur les prospects »: a new prospect takes the default status.
+        partner.status = _prospect_status(actor, PartnerStatus.Role.DEFAULT)
     _save_addresses(partner, addresses or {})
     image_field_save(partner, "logo", logo, max_side=LOGO_MAX_SIDE)
     _closing(partner)
@@ -377,7 +416,14 @@ def partner_update(
         raise ValidationError({"parent": _("A company cannot be its own parent.")})
     _bump_version(Partner, partner, version)
     was_closed = partner.is_closed
+    was_prospect, was_customer = partner.is_prospect, partner.is_customer
     changes = _apply(partner, values)
+    changes += _prospect_status_follows(
+        actor,
+        partner,
+        becomes_prospect=partner.is_prospect and not was_prospect,
+        becomes_customer=partner.is_customer and not was_customer,
+    )
     changes += _save_addresses(partner, addresses or {})
     logo_change = image_field_save(partner, "logo", logo, max_side=LOGO_MAX_SIDE)
     if logo_change:
@@ -441,7 +487,17 @@ def partner_set_types(
         raise ValidationError(
             _("Only users with the right « create customers » may make a customer.")
         )
-    values = {change["field"]: change["to"] for change in changes}
+    values: dict[str, Any] = {change["field"]: change["to"] for change in changes}
+    # A prospect won another way (a confirmed order, a won opportunity) takes the won status.
+    status_changes = _prospect_status_follows(
+        actor,
+        locked,
+        becomes_prospect=bool(types.get("is_prospect")) and not locked.is_prospect,
+        becomes_customer=bool(making_customer),
+    )
+    if status_changes:
+        changes += status_changes
+        values.update(status=locked.status, lost_reason=None, lost_comment="")
     Partner.objects.filter(pk=partner.pk).update(
         **values, version=F("version") + 1, updated_at=timezone.now()
     )

@@ -39,6 +39,7 @@ from piste.partners.selectors import (
     partners_for_user,
 )
 from piste.partners.services import PARTNER_ADDRESSES
+from piste.partners.views_prospects import status_bar_context
 
 # The invoicing and delivery blocks are drawn when the partner has them; an empty one is a
 # button that fetches it (each block holds a 250-country select: three of them were a third of
@@ -138,6 +139,8 @@ def _page_context(
                 "can_validate": partner.is_draft_prospect and actor.has(Right.VALIDATE_PROSPECTS),
                 "can_delete": actor.has(Right.DELETE_RECORDS),
                 "can_change": can_change(request.user, partner),
+                # The prospect status bar (1 query more, when the company manages them).
+                **status_bar_context(request, actor, partner),
             }
         )
     return context
