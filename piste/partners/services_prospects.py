@@ -199,3 +199,16 @@ def prospect_reopen(*, actor: Actor, partner: Partner) -> None:
         raise ValidationError(_("Only a lost prospect can be reopened."))
     default = _status(actor.company.pk, Role.DEFAULT)
     _move(actor, partner, locked, default)
+
+
+def prospect_statuses_backfill(*, company_id: int) -> int:
+    """Give the default status to the company's prospects that have none: those created before
+    the company turned "manage statuses on prospects" on. One UPDATE; returns how many."""
+    default = PROSPECT_STATUSES.model.objects.filter(
+        company_id=company_id, role=PartnerStatus.Role.DEFAULT
+    ).first()
+    if default is None:
+        return 0
+    return Partner.objects.filter(
+        company_id=company_id, is_prospect=True, status__isnull=True
+    ).update(status=default, version=F("version") + 1, updated_at=timezone.now())

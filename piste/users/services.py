@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from piste.core.access import Actor, forget_actor
 from piste.core.models import Activity
@@ -307,11 +308,23 @@ def crm_settings_update(
             _("Someone else changed these settings meanwhile: reload the page and try again.")
         )
     settings.version = version + 1
+    data: dict[str, Any] = {"changes": changes}
+    if any(c["field"] == "manage_prospect_statuses" and c["to"] for c in changes):
+        # Imported here: partners build on users, not the other way round.
+        from piste.partners.services_prospects import prospect_statuses_backfill
+
+        given = prospect_statuses_backfill(company_id=settings.company_id)
+        if given:
+            data["message"] = ngettext(
+                "%(count)s prospect took the default status.",
+                "%(count)s prospects took the default status.",
+                given,
+            ) % {"count": given}
     activity_record(
         obj=settings,
         verb=Activity.Verb.CHANGED,
         actor=actor.user,
         company_id=settings.company_id,
-        data={"changes": changes},
+        data=data,
     )
     return settings

@@ -301,6 +301,10 @@ def test_partner_tab_lists_its_opportunities(personas, world, django_assert_num_
     assert "<html" not in html
     assert f"/opportunities/new/?partner={partner.pk}" in html
     assert "<html" in page(client.get("/opportunities/", {"partner": partner.pk}))
+    # The partner page's Opportunities tab asks for this fragment when first shown.
+    partner_page = page(client.get(f"/partners/{partner.pk}/"))
+    assert f'hx-get="/opportunities/?partner={partner.pk}"' in partner_page
+    assert 'data-testid="tab-opportunities"' in partner_page
 
 
 @pytest.mark.parametrize("value", ["", "abc", HUGE, "-1"])

@@ -78,6 +78,28 @@ def test_no_status_when_the_company_does_not_manage_them(personas):
     assert make_partner(personas.salesperson).status_id is None
 
 
+def test_turning_the_option_on_gives_existing_prospects_the_default_status(personas):
+    before = make_partner(personas.salesperson, name="Ancien prospect")
+    customer = make_partner(personas.manager, name="Client", is_customer=True)
+    theirs = make_partner(personas.other, name="Ailleurs")
+    assert before.status_id is None
+    crm = CrmSettings.objects.get(company=personas.company)
+    response = en_client(personas.administrator).post(
+        "/config/settings/",
+        {
+            "ignored_email_domains": crm.ignored_email_domains,
+            "version": crm.version,
+            "manage_prospect_statuses": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert fresh(before).status == status(personas.company, "default")
+    assert fresh(customer).status_id is None
+    assert fresh(theirs).status_id is None
+    note = Activity.objects.filter(object_id=crm.pk, content_type__model="crmsettings").last()
+    assert note is not None and note.data["message"] == "1 prospect took the default status."
+
+
 def test_a_customer_created_as_such_has_no_prospect_status(on):
     partner = make_partner(on.manager, is_customer=True)
     assert partner.status_id is None
