@@ -92,6 +92,10 @@ def activities_record(
 _LINKED: dict[type[models.Model], list[tuple[type[models.Model], str]]] = {}
 
 
+# At most this many linked records (converted leads) show on one timeline.
+MAX_LINKED = 100
+
+
 def link_timelines(model: type[models.Model], linked: type[models.Model], fk: str) -> None:
     """Show on each ``model`` record's timeline the lines of the ``linked`` records whose
     ``fk`` points at it."""
@@ -104,14 +108,23 @@ def timeline_for(
     """One page of ``obj``'s timeline, newest first, and the id to continue from (or None).
 
     Keyset paging on the (content type, object id, -id) index: page 1 and page 1,000 cost the
-    same. Queries: 1 (activities joined to their actor), and 1 more when the page holds lines
-    of linked records (their names: each such line's ``origin``).
+    same. Queries: 1 (activities joined to their actor), 1 per kind of linked records (their
+    ids), and 1 more when the page holds their lines (their names: each line's ``origin``).
     """
     own_type = ContentType.objects.get_for_model(obj)
     where = models.Q(content_type=own_type, object_id=obj.pk)
     for linked, fk in _LINKED.get(type(obj), ()):
-        ids = linked._default_manager.filter(**{f"{fk}_id": obj.pk}).values("pk")
-        where |= models.Q(content_type=ContentType.objects.get_for_model(linked), object_id__in=ids)
+        # The linked ids first (an index lookup, usually none): a subquery in the OR would keep
+        # PostgreSQL from walking the timeline index (12 ms instead of 1 at 1,000,000 rows).
+        ids = list(
+            linked._default_manager.filter(**{f"{fk}_id": obj.pk}).values_list("pk", flat=True)[
+                :MAX_LINKED
+            ]
+        )
+        if ids:
+            where |= models.Q(
+                content_type=ContentType.objects.get_for_model(linked), object_id__in=ids
+            )
     qs: QuerySet[Activity] = Activity.objects.filter(where)
     if before_id is not None:
         qs = qs.filter(id__lt=before_id)

@@ -317,6 +317,7 @@ def test_contact_page_query_count(personas):
     assert response.status_code == 200
     # 1 session, 2 user, 3 memberships, 4 the actor's teams, 5 the contact with its partner and
     # relations, 6 its tags (the form's initial value), 7 the tags offered, 8 the form layout,
-    # 9 one page of timeline, 10 its other companies, then the selects' choices: 11 job titles,
-    # departments and teams (one query), 12 countries (address), 13 users.
-    assert len(queries) == 13, "\n".join(q["sql"] for q in queries)
+    # 9 the leads converted into it (their history shows on its timeline), 10 one page of
+    # timeline, 11 its other companies, then the selects' choices: 12 job titles, departments
+    # and teams (one query), 13 countries (address), 14 users.
+    assert len(queries) == 14, "\n".join(q["sql"] for q in queries)
