@@ -308,14 +308,14 @@ def crm_settings_update(
             _("Someone else changed these settings meanwhile: reload the page and try again.")
         )
     settings.version = version + 1
-    data: dict[str, Any] = {"changes": changes}
+    note: dict[str, Any] = {"changes": changes}
     if any(c["field"] == "manage_prospect_statuses" and c["to"] for c in changes):
         # Imported here: partners build on users, not the other way round.
         from piste.partners.services_prospects import prospect_statuses_backfill
 
         given = prospect_statuses_backfill(company_id=settings.company_id)
         if given:
-            data["message"] = ngettext(
+            note["message"] = ngettext(
                 "%(count)s prospect took the default status.",
                 "%(count)s prospects took the default status.",
                 given,
@@ -325,6 +325,6 @@ def crm_settings_update(
         verb=Activity.Verb.CHANGED,
         actor=actor.user,
         company_id=settings.company_id,
-        data=data,
+        data=note,
     )
     return settings

@@ -71,6 +71,7 @@ def test_a_step_in_use_is_not_deleted(personas, page):
     if kind is PROSPECT_STATUSES:
         Partner.objects.filter(pk=partner.pk).update(status=step)
     else:
+        assert isinstance(step, OpportunityStage)
         Opportunity.objects.create(
             company=personas.company,
             number=1,
@@ -124,6 +125,7 @@ def test_reorder_and_other_companies(personas, page):
     assert admin.post(f"{page}reorder/", {"order": reversed_ids}).status_code == 302
     assert [s.pk for s in statuses(kind, personas.company)] == list(reversed(ids))
     theirs = kind.model.objects.filter(company=personas.other_company).first()
+    assert theirs is not None
     assert admin.get(f"{page}{theirs.pk}/").status_code == 404
     assert admin.post(f"{page}{theirs.pk}/delete/").status_code == 404
     assert admin.post(f"{page}reorder/", {"order": "1,abc"}).status_code == 302

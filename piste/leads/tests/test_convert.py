@@ -142,7 +142,8 @@ def test_new_partner_and_contact_carry_everything_over(personas, lead, values):
     assert contact.address is not None and contact.address.line1 == "12 rue des Ailes"
     assert list(contact.tags.all()) == [values["tag"]]
     # The lead keeps its own address: nothing is moved away from it.
-    assert Lead.objects.get(pk=lead.pk).address.line1 == "12 rue des Ailes"
+    kept = Lead.objects.get(pk=lead.pk).address
+    assert kept is not None and kept.line1 == "12 rue des Ailes"
     assert timeline(lead)[-1].verb == Activity.Verb.CONVERTED
     for record in (partner, contact):
         assert timeline(record)[-1].verb == Activity.Verb.CONVERTED
@@ -179,7 +180,7 @@ def test_a_lead_without_company_name_gets_no_contact(personas):
     lead = make_lead(personas.salesperson, first_name="Paul", last_name="Durand")
     post(en_client(personas.salesperson), lead, contact_choice="new")
     lead.refresh_from_db()
-    assert lead.partner.partner_type == PartnerType.INDIVIDUAL
+    assert lead.partner is not None and lead.partner.partner_type == PartnerType.INDIVIDUAL
     assert lead.partner.full_name == "Paul Durand"
     assert not Contact.objects.filter(main_partner=lead.partner).exists()
 
@@ -291,6 +292,7 @@ def test_with_prospect_statuses_the_status_is_required_and_set(personas, lead):
     lead.refresh_from_db()
     assert lead.partner.status_id == qualified.pk
     theirs = PartnerStatus.objects.filter(company=personas.other_company).first()
+    assert theirs is not None
     other = make_lead(personas.salesperson, last_name="Bis")
     response = post(client, other, status=theirs.pk)
     assert response.status_code == 200
@@ -407,3 +409,21 @@ def test_converted_page_offers_an_opportunity(personas, lead):
     assert 'data-testid="no-opportunity"' in page
     fresh = make_lead(personas.salesperson, last_name="Neuf")
     assert client.get(url("converted", fresh))["Location"] == url("detail", fresh)
+
+
+def test_a_failure_after_the_partner_is_made_rolls_everything_back(personas, lead):
+    """One transaction: with no converted status configured, the refusal comes after the partner
+    and the contact were made, and neither stays."""
+    LeadStatus.objects.filter(company=personas.company, role=LeadStatus.Role.CONVERTED).update(
+        role=""
+    )
+    before = counts()
+    activities = Activity.objects.count()
+    response = post(en_client(personas.salesperson), lead)
+    assert response.status_code == 200
+    assert "Choose the converted status of leads in the configuration" in (
+        response.content.decode()
+    )
+    assert counts() == before
+    assert Activity.objects.count() == activities
+    assert Lead.objects.get(pk=lead.pk).partner_id is None
