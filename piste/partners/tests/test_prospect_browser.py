@@ -5,10 +5,12 @@ on Lost refused and snapped back), all under the Content-Security-Policy with no
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from piste.core.testing import Personas
 from piste.leads.models import LostReason
 from piste.partners.models import Partner, PartnerStatus
+from piste.partners.services_prospects import lose_elsewhere_message
 from piste.partners.tests.factories import make_partner
 from piste.users.models import CrmSettings
 from tests import test_browser
@@ -109,9 +111,10 @@ def test_kanban_drag_moves_and_a_drop_on_lost_snaps_back(
         page.locator(f"[data-kanban-card][data-id='{refused.pk}'] [data-testid=card-owner]"),
         page.locator(f"[data-kanban-column='{lost.pk}']"),
     )
-    expect(page.locator("[data-kanban-status]")).to_contain_text(
-        "Lose a prospect from its page, with a reason."
-    )
+    # The page speaks the user's language (French unless they chose otherwise).
+    with translation.override(personas.salesperson.language or "fr"):
+        refusal = lose_elsewhere_message()
+    expect(page.locator("[data-kanban-status]")).to_contain_text(refusal)
     expect(
         page.locator(f"[data-kanban-column='{default.pk}'] [data-id='{refused.pk}']")
     ).to_be_visible()
