@@ -622,10 +622,19 @@ def _stage_write(
     message: str = "",
     lost_reason: LostReason | None = None,
     lost_comment: str = "",
+    probability: int | None = None,
 ) -> Opportunity:
-    """Move the locked row to ``stage``, save, keep the totals, write the timeline."""
+    """Move the locked row to ``stage``, save, keep the totals, write the timeline. Winning and
+    losing also set the probability (100 and 0 %): the weighted sums then count a won sale whole
+    and a lost one not at all."""
     before = _Figures.of(locked)
     changes = [_stage_change(locked.stage, stage)]
+    fields = ["stage", "closed_at", "lost_reason", "lost_comment", "version", "updated_at"]
+    if probability is not None and probability != locked.probability:
+        changes.append({"field": "probability", "from": locked.probability, "to": probability})
+        locked.probability = probability
+        _refresh_derived(locked)
+        fields += ["probability", "weighted_amount"]
     if locked.lost_reason_id is not None or lost_reason is not None:
         changes.append(
             {
@@ -636,16 +645,7 @@ def _stage_write(
         )
     _set_stage(locked, stage, lost_reason, lost_comment)
     _bump_version(locked)
-    locked.save(
-        update_fields=[
-            "stage",
-            "closed_at",
-            "lost_reason",
-            "lost_comment",
-            "version",
-            "updated_at",
-        ]
-    )
+    locked.save(update_fields=fields)
     stage_totals_apply(before, _Figures.of(locked))
     data: dict[str, Any] = {"changes": changes}
     if message:
@@ -720,7 +720,9 @@ def opportunity_win(
         types={name: bool(value) for name, value in partner_types.items()},
         message=_("Opportunity %(reference)s won.") % {"reference": locked.reference},
     )
-    return _stage_write(actor, opportunity, locked, won, message=_("Opportunity won."))
+    return _stage_write(
+        actor, opportunity, locked, won, message=_("Opportunity won."), probability=100
+    )
 
 
 @transaction.atomic
@@ -747,6 +749,7 @@ def opportunity_lose(
         message=comment or _("Opportunity lost."),
         lost_reason=reason,
         lost_comment=comment,
+        probability=0,
     )
 
 

@@ -206,7 +206,8 @@ def test_a_search_counts_the_matching_opportunities_up_to_the_cap(portfolio, per
     figures = board.column_figures(user, board.BoardFilters(q="PETRIN"), stage_ids)
     won = stage_of(personas.company.pk, "won")
     assert {pk: f.count for pk, f in figures.items() if f.count} == {won.pk: 1}
-    assert figures[won.pk].amounts == {"EUR": (Decimal("12500.00"), Decimal("5000.00"))}
+    # Won: probability 100 %, the weighted amount is the amount.
+    assert figures[won.pk].amounts == {"EUR": (Decimal("12500.00"), Decimal("12500.00"))}
     assert not figures[won.pk].capped
     # The reference finds it too.
     reference = board.BoardFilters(q=portfolio["north"].reference)

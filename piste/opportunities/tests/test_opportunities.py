@@ -478,6 +478,12 @@ def test_win_closes_and_sets_the_partner_types_as_chosen(personas):
     partner = Partner.objects.get(pk=opportunity.partner_id)
     assert (partner.is_customer, partner.is_prospect, partner.is_supplier) == (True, False, True)
     assert timeline(opportunity)[-1].data["changes"][0]["to"] == won.stage.name
+    # A won sale counts whole in the weighted sums.
+    found = reload(won)
+    assert (found.probability, found.weighted_amount) == (100, Decimal("12500.00"))
+    assert {"field": "probability", "from": 40, "to": 100} in timeline(opportunity)[-1].data[
+        "changes"
+    ]
 
 
 def test_win_refuses_to_make_a_customer_without_the_right(personas):
@@ -538,6 +544,7 @@ def test_lose_with_a_reason(personas, reasons):
     assert found.lost_reason == reasons["price"] and found.closed_at is not None
     changes = timeline(opportunity)[-1].data["changes"]
     assert {"field": "lost_reason", "from": None, "to": "Prix"} in changes
+    assert (found.probability, found.weighted_amount) == (0, Decimal("0.00"))
 
 
 def test_lose_refusals(personas, reasons):
@@ -618,7 +625,8 @@ def test_totals_follow_create_update_move_win_lose_delete(personas, reasons):
         actor=actor(personas.manager), opportunity=reload(opportunity), partner_types={}
     )
     won = (stage(company, Role.WON).pk, *usd[1:])
-    assert totals(company) == {won: (1, Decimal("3000.00"), Decimal("300.00"))}
+    # Winning sets the probability to 100 %: the weighted amount becomes the amount.
+    assert totals(company) == {won: (1, Decimal("3000.00"), Decimal("3000.00"))}
     services.opportunity_delete(actor=actor(personas.manager), opportunity=reload(opportunity))
     assert totals(company) == {}
 
