@@ -90,6 +90,8 @@ class Lead(CompanyOwned):
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100)
     enterprise_name = models.CharField(_("company name"), max_length=200, blank=True)
+    # The company's SIREN when known: carried over by Convert, and matched against partners'.
+    siren = models.CharField(_("SIREN"), max_length=9, blank=True)
     job_title = models.ForeignKey(
         "partners.JobTitle",
         verbose_name=_("job title"),

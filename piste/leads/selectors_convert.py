@@ -1,6 +1,6 @@
 """Reads of the conversion wizard: the partners and contacts that already match a lead (same
-email, same company name in the same city, same person at a matching partner), offered before
-creating new ones."""
+email, same SIREN, same company name in the same city, same person at a matching partner),
+offered before creating new ones."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def _add(found: dict[int, Match], rows: list[Any], reason: str) -> None:
 
 def conversion_matches(user: Any, lead: Lead) -> Matches:
     """Partners and contacts the user can see that look like ``lead``. Each lookup walks an
-    index: (company, email) for emails, (company, name_key, id) for names. Queries: up to 4."""
+    index: (company, email) for emails, (company, siren) for the SIREN, (company, name_key, id)
+    for names. Queries: up to 5."""
     partners: dict[int, Match] = {}
     contacts: dict[int, Match] = {}
     visible_partners = partners_for_user(user)
@@ -60,6 +61,13 @@ def conversion_matches(user: Any, lead: Lead) -> Matches:
             contacts,
             list(visible_contacts.filter(email=email)[:MAX_MATCHES]),
             _("same email"),
+        )
+    if lead.siren:
+        # The (company, siren) index.
+        _add(
+            partners,
+            list(visible_partners.filter(siren=lead.siren)[:MAX_MATCHES]),
+            _("same SIREN"),
         )
     name_key = fold(lead.enterprise_name)
     if name_key:

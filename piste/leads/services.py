@@ -31,6 +31,7 @@ from piste.geo.address import address_label, address_save
 from piste.geo.models import Address
 from piste.leads.models import Lead, LeadStatus, LostReason
 from piste.leads.statuses import LEAD_STATUSES
+from piste.partners.identifiers import siren_clean
 from piste.users.models import Company, User
 from piste.users.selectors import agencies_enabled
 
@@ -44,6 +45,7 @@ FORM_FIELDS = [
     "first_name",
     "last_name",
     "enterprise_name",
+    "siren",
     "job_title",
     "industry_sector",
     "department",
@@ -133,6 +135,11 @@ def _normalise(data: Mapping[str, Any]) -> dict[str, Any]:
     normalise_contact_details(values, errors, names=names)
     if "last_name" in values and not values["last_name"]:
         errors["last_name"] = [_("Enter the last name.")]
+    if "siren" in values:
+        try:
+            values["siren"] = siren_clean(values["siren"] or "")
+        except ValidationError as exc:
+            errors["siren"] = exc.messages
     if "description" in values:
         values["description"] = sanitise_html(values["description"])
     if "scoring" in values:

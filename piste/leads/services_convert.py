@@ -41,6 +41,7 @@ CONTACT_EXISTING = "existing"
 # Lead fields copied as they are onto a new partner (the mapping of the reference, §8.2, plus
 # description, consent flags, scoring and category: nothing a user typed is dropped).
 PARTNER_COPIED = [
+    "siren",
     "industry_sector",
     "category",
     "size",

@@ -427,3 +427,24 @@ def test_a_failure_after_the_partner_is_made_rolls_everything_back(personas, lea
     assert counts() == before
     assert Activity.objects.count() == activities
     assert Lead.objects.get(pk=lead.pk).partner_id is None
+
+
+def test_the_siren_is_carried_over_and_matched(personas):
+    """A lead's SIREN (checked like a partner's) goes to the new partner, and a partner with the
+    same SIREN is offered first."""
+    client = en_client(personas.salesperson)
+    bad = client.post(reverse("leads:create"), {"last_name": "Roux", "siren": "123456789"})
+    assert bad.status_code == 200
+    assert bad.context["form"].errors["siren"]
+    assert not Lead.objects.filter(last_name="Roux").exists()
+    known = make_partner(personas.salesperson, name="Ancien nom", siren="552 100 554")
+    lead = make_lead(
+        personas.salesperson, last_name="Roux", enterprise_name="Nouveau nom", siren="552100554"
+    )
+    page = client.get(url("convert", lead))
+    found = {m.record.pk: m.reasons for m in page.context["matches"].partners}
+    assert found == {known.pk: ["same SIREN"]}
+    post(client, lead)
+    lead.refresh_from_db()
+    assert lead.partner is not None and lead.partner.siren == "552100554"
+    assert lead.partner.pk != known.pk
