@@ -92,6 +92,16 @@ class WorkflowStatus(NamedReferential):
         ]
 
 
+def role_openness(name: str, closed_roles: list[str]) -> models.CheckConstraint:
+    """The database's copy of a workflow's rule: the default step is open, the steps holding
+    ``closed_roles`` (won, lost, converted…) are closed."""
+    return models.CheckConstraint(
+        condition=~models.Q(role__in=closed_roles, is_open=True)
+        & ~models.Q(role="default", is_open=False),
+        name=name,
+    )
+
+
 color_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour such as #1f77b4."))
 
 

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from piste.core.models import CompanyOwned, NamedReferential, WorkflowStatus
+from piste.core.models import CompanyOwned, NamedReferential, WorkflowStatus, role_openness
 from piste.core.people import Civility, CompanySize
 
 
@@ -66,11 +66,7 @@ class LeadStatus(WorkflowStatus):
                 "company", "role", name="leadstatus_role_unique", condition=~models.Q(role="")
             ),
             # Convert and Lose close a lead; new and reopened leads are open.
-            models.CheckConstraint(
-                condition=~models.Q(role__in=["converted", "lost"], is_open=True)
-                & ~models.Q(role="default", is_open=False),
-                name="leadstatus_role_openness",
-            ),
+            role_openness("leadstatus_role_openness", ["converted", "lost"]),
         ]
 
 

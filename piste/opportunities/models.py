@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from piste.core.models import CompanyOwned, WorkflowStatus
+from piste.core.models import CompanyOwned, WorkflowStatus, role_openness
 
 # An amount of at most a thousand billion, cents included: what DecimalField(14, 2) holds.
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -36,11 +36,7 @@ class OpportunityStage(WorkflowStatus):
         verbose_name_plural = _("sales stages")
         constraints = [
             *WorkflowStatus.Meta.constraints,
-            models.CheckConstraint(
-                condition=~models.Q(role__in=["won", "lost"], is_open=True)
-                & ~models.Q(role="default", is_open=False),
-                name="opportunitystage_role_openness",
-            ),
+            role_openness("opportunitystage_role_openness", ["won", "lost"]),
         ]
 
 

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from piste.core.models import CompanyOwned, NamedReferential, WorkflowStatus
+from piste.core.models import CompanyOwned, NamedReferential, WorkflowStatus, role_openness
 from piste.core.people import Civility, CompanySize
 
 
@@ -63,11 +63,7 @@ class PartnerStatus(WorkflowStatus):
         verbose_name_plural = _("prospect statuses")
         constraints = [
             *WorkflowStatus.Meta.constraints,
-            models.CheckConstraint(
-                condition=~models.Q(role__in=["won", "lost"], is_open=True)
-                & ~models.Q(role="default", is_open=False),
-                name="partnerstatus_role_openness",
-            ),
+            role_openness("partnerstatus_role_openness", ["won", "lost"]),
         ]
 
 
