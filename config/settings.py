@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "piste.leads",
     "piste.orders",
     "piste.opportunities",
+    "piste.duplicates",
 ]
 
 MIDDLEWARE = [

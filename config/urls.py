@@ -21,7 +21,11 @@ urlpatterns = [
     path("config/opportunity-stages/", include("piste.opportunities.urls_stages")),
     path("config/layouts/", include("piste.core.urls_layouts")),
     path("config/", include("piste.core.urls")),
+    path("leads/", include("piste.leads.urls_board")),
     path("leads/", include("piste.leads.urls")),
+    path("duplicates/", include("piste.duplicates.urls_checks")),
+    path("duplicates/", include("piste.duplicates.urls_merge")),
+    path("duplicates/", include("piste.duplicates.urls_warnings")),
     path("orders/", include("piste.orders.urls")),
     # The kanban and the calendar before the opportunity pages, whose ids they'd shadow.
     path("opportunities/", include("piste.opportunities.urls_board")),

@@ -80,6 +80,13 @@ def email_normalise(raw: str | None) -> str:
     return f"{local}@{domain.lower()}"
 
 
+def email_key(email: str | None) -> tuple[str, str]:
+    """The lower-case address and its domain, as duplicate checks compare them:
+    "Jean.Dupont@Acme.fr" -> ("jean.dupont@acme.fr", "acme.fr"); ("", "") for no address."""
+    key = (email or "").strip().lower()[:254]
+    return key, key.rpartition("@")[2][:200] if "@" in key else ""
+
+
 def website_normalise(raw: str | None) -> str:
     """A website as a full URL: "www.Exemple.fr" -> "https://www.exemple.fr" ("" for nothing)."""
     text = (raw or "").strip()

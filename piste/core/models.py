@@ -77,6 +77,11 @@ class WorkflowStatus(NamedReferential):
     sequence = models.PositiveIntegerField(_("order"), default=0)
     is_open = models.BooleanField(pgettext_lazy("lead status", "open"), default=True)
     role = models.CharField(_("role"), max_length=16, blank=True)
+    folded = models.BooleanField(
+        _("folded on the kanban"),
+        default=False,
+        help_text=_("The kanban shows this column folded: its name and count only."),
+    )
 
     class Meta(NamedReferential.Meta):
         abstract = True

@@ -235,6 +235,20 @@ class Lead(CompanyOwned):
     city_name = models.CharField(_("city"), max_length=200, editable=False, default="")
     city_key = models.CharField(max_length=200, editable=False, default="")
     search_key = models.TextField(editable=False, default="")
+    # Duplicate checks compare addresses in lower case and by domain (kept by the services).
+    email_key = models.CharField(max_length=254, editable=False, default="")
+    email_domain = models.CharField(max_length=200, editable=False, default="")
+    # Set by a merge: this record was merged into that one and is archived (kept, never
+    # deleted, so that the merge can be undone); the lists and searches leave it out.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField(_("merged on"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -254,6 +268,31 @@ class Lead(CompanyOwned):
             # My leads, newest first: the most visited list.
             models.Index(
                 fields=["assigned_to", "created_at", "id"], name="lead_assigned_created_idx"
+            ),
+            # Duplicate warnings and scans look records up by address, domain and phone; the
+            # indexes skip the empty values most rows hold.
+            models.Index(
+                fields=["company", "email_key"],
+                name="lead_email_key_idx",
+                condition=~models.Q(email_key=""),
+            ),
+            models.Index(
+                fields=["company", "email_domain"],
+                name="lead_domain_idx",
+                condition=~models.Q(email_domain=""),
+            ),
+            models.Index(
+                fields=["company", "fixed_phone"],
+                name="lead_fixed_phone_idx",
+                condition=~models.Q(fixed_phone=""),
+            ),
+            models.Index(
+                fields=["company", "mobile_phone"],
+                name="lead_mobile_phone_idx",
+                condition=~models.Q(mobile_phone=""),
+            ),
+            models.Index(
+                fields=["company", "siren"], name="lead_siren_idx", condition=~models.Q(siren="")
             ),
         ]
         constraints = [

@@ -64,8 +64,9 @@ LIST_COLUMNS = (
 
 
 def leads_for_user(user: Any) -> QuerySet[Lead]:
-    """Every lead the user may see: their company, narrowed by their role's record scope."""
-    return records_for_user(user, Lead.objects.all())
+    """Every lead the user may see: their company, narrowed by their role's record scope;
+    never a lead archived by a merge (``piste.duplicates``: its page sends to the survivor)."""
+    return records_for_user(user, Lead.objects.filter(merged_into__isnull=True))
 
 
 def lead_get_for_user(user: Any, pk: Any) -> Lead:

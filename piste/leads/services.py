@@ -18,7 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from piste.core.access import Actor
-from piste.core.contact import normalise_contact_details, phone_display, phone_search_digits
+from piste.core.contact import (
+    email_key,
+    normalise_contact_details,
+    phone_display,
+    phone_search_digits,
+)
 from piste.core.html import html_to_plain, sanitise_html
 from piste.core.images import image_field_save
 from piste.core.models import Activity, Tag
@@ -160,6 +165,7 @@ def _refresh_derived(lead: Lead) -> None:
     lead.main_phone = lead.fixed_phone or lead.mobile_phone
     lead.city_name = lead.address.city_name if lead.address_id and lead.address else ""
     lead.city_key = fold(lead.city_name)[:200]
+    lead.email_key, lead.email_domain = email_key(lead.email)
     lead.search_key = " ".join(
         p
         for p in (
@@ -174,7 +180,7 @@ def _refresh_derived(lead: Lead) -> None:
 
 
 DERIVED = ["full_name", "name_key", "enterprise_key", "main_phone", "city_name", "city_key"]
-DERIVED.append("search_key")
+DERIVED += ["search_key", "email_key", "email_domain"]
 
 
 def _save_logo(lead: Lead, logo: UploadedFile | Literal[False] | None) -> dict[str, Any] | None:

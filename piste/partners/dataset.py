@@ -46,6 +46,7 @@ from piste.core.management.commands.generate_dataset import (
     _phone,
     _slug,
 )
+from piste.core.contact import email_key
 from piste.core.models import Activity
 from piste.core.people import CompanySize
 from piste.partners.identifiers import vat_from_siren
@@ -250,6 +251,7 @@ def partner_rows(world: AccountsWorld, count: int, facts: PartnerFacts) -> Itera
         facts.closed.append(closed)
         facts.created.append(created.timestamp())
         facts.domain.append(domain)
+        row["email_key"], row["email_domain"] = email_key(row["email"])
         yield row
 
 
@@ -344,7 +346,7 @@ def contact_rows(
         created = since + min(now - since, CONTACT_DELAY_DAYS * 86400.0) * rng.random()
         domain = facts.domain[position] or rng.choice(MAIL_DOMAINS)
         created_at = datetime.fromtimestamp(created, tz)
-        yield {
+        row = {
             **base,
             "company_id": sales.company_id,
             "civility": ("ms" if female else "mr") if rng.random() < 0.9 else "",
@@ -370,6 +372,8 @@ def contact_rows(
             "alt_key": _fold(f"{first} {last}")[:201],
             "version": 1,
         }
+        row["email_key"], row["email_domain"] = email_key(row["email"])
+        yield row
 
 
 def tag_link_rows(

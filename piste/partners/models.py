@@ -242,6 +242,20 @@ class Partner(CompanyOwned):
     name_key = models.CharField(max_length=320, editable=False, default="")
     alt_key = models.CharField(max_length=320, editable=False, default="")
     city_name = models.CharField(_("city"), max_length=200, editable=False, default="")
+    # Duplicate checks compare addresses in lower case and by domain (kept by the services).
+    email_key = models.CharField(max_length=254, editable=False, default="")
+    email_domain = models.CharField(max_length=200, editable=False, default="")
+    # Set by a merge: this record was merged into that one and is archived (kept, never
+    # deleted, so that the merge can be undone); the lists and searches leave it out.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField(_("merged on"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -257,6 +271,28 @@ class Partner(CompanyOwned):
             models.Index(fields=["assigned_to", "name_key"], name="partner_owner_idx"),
             # Prospect lists and the prospect kanban walk one status at a time, by name.
             models.Index(fields=["company", "status", "name_key", "id"], name="partner_status_idx"),
+            # Duplicate warnings and scans look records up by address, domain and phone; the
+            # indexes skip the empty values most rows hold.
+            models.Index(
+                fields=["company", "email_key"],
+                name="partner_email_key_idx",
+                condition=~models.Q(email_key=""),
+            ),
+            models.Index(
+                fields=["company", "email_domain"],
+                name="partner_domain_idx",
+                condition=~models.Q(email_domain=""),
+            ),
+            models.Index(
+                fields=["company", "fixed_phone"],
+                name="partner_fixed_phone_idx",
+                condition=~models.Q(fixed_phone=""),
+            ),
+            models.Index(
+                fields=["company", "mobile_phone"],
+                name="partner_mobile_phone_idx",
+                condition=~models.Q(mobile_phone=""),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(scoring__lte=5), name="partner_scoring_0_5"),
@@ -369,6 +405,20 @@ class Contact(CompanyOwned):
     full_name = models.CharField(_("full name"), max_length=320, editable=False, default="")
     name_key = models.CharField(max_length=201, editable=False, default="")
     alt_key = models.CharField(max_length=201, editable=False, default="")
+    # Duplicate checks compare addresses in lower case and by domain (kept by the services).
+    email_key = models.CharField(max_length=254, editable=False, default="")
+    email_domain = models.CharField(max_length=200, editable=False, default="")
+    # Set by a merge: this record was merged into that one and is archived (kept, never
+    # deleted, so that the merge can be undone); the lists and searches leave it out.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField(_("merged on"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -378,6 +428,28 @@ class Contact(CompanyOwned):
             models.Index(fields=["company", "name_key", "id"], name="contact_name_idx"),
             models.Index(fields=["main_partner", "name_key"], name="contact_partner_idx"),
             models.Index(fields=["company", "email"], name="contact_email_idx"),
+            # Duplicate warnings and scans look records up by address, domain and phone; the
+            # indexes skip the empty values most rows hold.
+            models.Index(
+                fields=["company", "email_key"],
+                name="contact_email_key_idx",
+                condition=~models.Q(email_key=""),
+            ),
+            models.Index(
+                fields=["company", "email_domain"],
+                name="contact_domain_idx",
+                condition=~models.Q(email_domain=""),
+            ),
+            models.Index(
+                fields=["company", "fixed_phone"],
+                name="contact_fixed_phone_idx",
+                condition=~models.Q(fixed_phone=""),
+            ),
+            models.Index(
+                fields=["company", "mobile_phone"],
+                name="contact_mobile_phone_idx",
+                condition=~models.Q(mobile_phone=""),
+            ),
         ]
 
     def __str__(self) -> str:

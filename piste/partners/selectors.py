@@ -24,8 +24,9 @@ MIN_LETTERS = 2
 
 def partners_for_user(user: Any) -> QuerySet[Partner]:
     """Every partner the user may see: their company, narrowed by their role's record scope;
-    closed accounts only with the right « see closed accounts and contacts »."""
-    qs = records_for_user(user, Partner.objects.all())
+    closed accounts only with the right « see closed accounts and contacts »; never a partner
+    archived by a merge."""
+    qs = records_for_user(user, Partner.objects.filter(merged_into__isnull=True))
     actor = actor_for(user)
     if actor is not None and not actor.has(Right.SEE_CLOSED_ACCOUNTS):
         qs = qs.filter(is_closed=False)
@@ -33,8 +34,9 @@ def partners_for_user(user: Any) -> QuerySet[Partner]:
 
 
 def contacts_for_user(user: Any) -> QuerySet[Contact]:
-    """Every contact the user may see; contacts of closed accounts only with the right."""
-    qs = records_for_user(user, Contact.objects.all())
+    """Every contact the user may see; contacts of closed accounts only with the right; never a
+    contact archived by a merge."""
+    qs = records_for_user(user, Contact.objects.filter(merged_into__isnull=True))
     actor = actor_for(user)
     if actor is not None and not actor.has(Right.SEE_CLOSED_ACCOUNTS):
         qs = qs.filter(partner_closed=False)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from piste.core.access import Actor
-from piste.core.contact import normalise_contact_details, phone_display
+from piste.core.contact import email_key, normalise_contact_details, phone_display
 from piste.core.html import html_to_plain, sanitise_html
 from piste.core.images import image_field_save
 from piste.core.models import Activity, Tag
@@ -303,6 +303,7 @@ def _refresh_partner(partner: Partner) -> None:
     partner.city_name = address.city_name if partner.main_address_id and address else ""
     if partner.siret and not partner.siren:
         partner.siren = partner.siret[:9]
+    partner.email_key, partner.email_domain = email_key(partner.email)
 
 
 def _check_types(actor: Actor, values: Mapping[str, Any], partner: Partner | None) -> None:
@@ -581,6 +582,7 @@ def _refresh_contact(contact: Contact) -> None:
     contact.name_key = fold(f"{contact.last_name} {contact.first_name}")[:201]
     contact.alt_key = fold(f"{contact.first_name} {contact.last_name}")[:201]
     contact.partner_closed = contact.main_partner.is_closed
+    contact.email_key, contact.email_domain = email_key(contact.email)
 
 
 def _check_partners(actor: Actor, main: Partner, others: list[Partner]) -> None:

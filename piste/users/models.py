@@ -175,6 +175,14 @@ class CrmSettings(models.Model):
         "yahoo.fr\nlive.fr\nfree.fr\norange.fr\nwanadoo.fr\nsfr.fr\nlaposte.net\nicloud.com",
         help_text=_("One per line: addresses at these domains never count as duplicates."),
     )
+    duplicate_scan = models.CharField(
+        _("scheduled duplicate scan"),
+        max_length=8,
+        choices=[("", _("off")), ("daily", _("every night")), ("weekly", _("every Sunday night"))],
+        blank=True,
+        default="",
+        help_text=_("Scans leads, partners and contacts for duplicates in the background."),
+    )
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -240,7 +240,7 @@ class Command(BaseCommand):
         nulled = _NULLED_REFERENCES.get(model, ())
         handled: tuple[type[models.Model], ...] = tuple(m for m, _column in nulled)
         if model is Partner:
-            handled += (Opportunity, SaleOrder, Contact, Partner)
+            handled += (Opportunity, SaleOrder, Contact)
         links = _link_tables(model, handled=handled)
         if links is None:
             # Rows other tables point at: Django's collector cascades or nulls those references.
@@ -633,9 +633,10 @@ def _ids(model: type[models.Model], company: Company, *, limit: int | None = Non
 
 # References that let go of a deleted row (on_delete=SET_NULL): (model, column) per target.
 _NULLED_REFERENCES: dict[type[models.Model], tuple[tuple[type[models.Model], str], ...]] = {
-    Lead: ((Opportunity, "lead_id"),),
-    Partner: ((Lead, "partner_id"),),
-    Contact: ((Lead, "contact_id"),),
+    # merged_into: records archived by a merge point at their survivor (piste.duplicates).
+    Lead: ((Opportunity, "lead_id"), (Lead, "merged_into_id")),
+    Partner: ((Lead, "partner_id"), (Partner, "merged_into_id")),
+    Contact: ((Lead, "contact_id"), (Contact, "merged_into_id")),
 }
 
 
@@ -949,6 +950,8 @@ def _lead_rows(world: SalesWorld, count: int, kept: dict[int, datetime]) -> Iter
             "main_phone": fixed or mobile,
             "city_name": city,
             "city_key": _fold(city)[:200],
+            "email_key": email.lower(),
+            "email_domain": email.rpartition("@")[2].lower() if email else "",
             "search_key": " ".join(
                 p
                 for p in (
