@@ -24,10 +24,43 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 # Legal forms dropped from company names: French ones first, then those met in Europe.
 LEGAL_FORMS = frozenset(
-    """
-    sarl sarlu eurl sas sasu sa snc scs sca sci scp scop scic sem selarl selas selafa eirl ei
-    gie gaec earl sep spa srl gmbh ag ltd llc inc plc bv nv corp cie
-    """.split()
+    [
+        "sarl",
+        "sarlu",
+        "eurl",
+        "sas",
+        "sasu",
+        "sa",
+        "snc",
+        "scs",
+        "sca",
+        "sci",
+        "scp",
+        "scop",
+        "scic",
+        "sem",
+        "selarl",
+        "selas",
+        "selafa",
+        "eirl",
+        "ei",
+        "gie",
+        "gaec",
+        "earl",
+        "sep",
+        "spa",
+        "srl",
+        "gmbh",
+        "ag",
+        "ltd",
+        "llc",
+        "inc",
+        "plc",
+        "bv",
+        "nv",
+        "corp",
+        "cie",
+    ]
 )
 
 # What counts as a similar name: 0 to 100 (rapidfuzz's token sort ratio), at least this.
