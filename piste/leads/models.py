@@ -269,6 +269,8 @@ class Lead(CompanyOwned):
             models.Index(
                 fields=["assigned_to", "created_at", "id"], name="lead_assigned_created_idx"
             ),
+            # My leads' kanban walks one status at a time, newest first.
+            models.Index(fields=["assigned_to", "status", "id"], name="lead_assigned_status_idx"),
             # Duplicate warnings and scans look records up by address, domain and phone; the
             # indexes skip the empty values most rows hold.
             models.Index(
