@@ -157,6 +157,10 @@ class Activity(CompanyOwned):
         MEMBER_REMOVED = "member_removed", _("member removed")
         IMPORTED = "imported", _("imported")
         NOTE = "note", _("note")
+        # Merges (piste.duplicates): on the survivor, on each archived record, and their undo.
+        MERGED = "merged", _("merged")
+        MERGED_INTO = "merged_into", _("merged into")
+        MERGE_UNDONE = "merge_undone", _("merge undone")
 
     # Empty for records shared by every company (countries, cities…).
     company = models.ForeignKey(  # type: ignore[assignment]
