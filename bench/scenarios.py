@@ -833,3 +833,9 @@ SCENARIOS: list[Scenario] = [
         expect=lambda d: _opportunity_link(d.calendar_first_card("week")),
     ),
 ]
+
+# Scenarios kept in modules of their own (they import Scenario and Dataset from here).
+from bench.scenarios_duplicate_warnings import SCENARIOS as _WARNINGS  # noqa: E402
+from bench.scenarios_lead_kanban import SCENARIOS as _LEAD_KANBAN  # noqa: E402
+
+SCENARIOS += _LEAD_KANBAN + _WARNINGS

@@ -22,6 +22,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "can_manage_users": actor.has(Right.MANAGE_USERS),
         "can_configure": actor.has(Right.MANAGE_CONFIGURATION),
         "can_create_leads": actor.has(Right.CREATE_RECORDS),
+        # Merging archives records: it takes the change and the delete rights (piste.duplicates).
+        "can_merge": actor.has(Right.CHANGE_RECORDS) and actor.has(Right.DELETE_RECORDS),
         # The Prospects menu shows when the company manages statuses on prospects.
         "nav_prospects": bool(
             getattr(getattr(actor.company, "crm_settings", None), "manage_prospect_statuses", False)

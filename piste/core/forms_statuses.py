@@ -16,11 +16,21 @@ from piste.core.statuses import StatusKind
 class StatusForm(forms.Form):
     name = forms.CharField(label=_("name"), max_length=120)
     is_open = forms.BooleanField(label=pgettext_lazy("lead status", "open"), required=False)
+    folded = forms.BooleanField(
+        label=_("folded on the kanban"),
+        required=False,
+        help_text=_(
+            "The kanban shows this column folded: its name and count only, its cards once clicked."
+        ),
+    )
 
     def __init__(self, *args: Any, kind: StatusKind, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["name"].widget.attrs.update({"class": "form-control", "autofocus": True})
         self.fields["is_open"].widget.attrs["class"] = "form-check-input"
+        self.fields["folded"].widget.attrs["class"] = "form-check-input"
+        if not kind.foldable:
+            del self.fields["folded"]
         self.fields["is_open"].help_text = kind.open_help
 
     def clean_name(self) -> str:

@@ -56,6 +56,8 @@ class StatusKind:
     defaults: tuple[tuple[str, bool, str], ...]
     # Whether some record has this step (then it cannot be deleted).
     in_use: Callable[[WorkflowStatus], bool] = field(compare=False)
+    # Whether its kanban can show a step folded (the lead kanban does; the others not yet).
+    foldable: bool = False
 
     def rule(self, role: str) -> RoleRule | None:
         return next((r for r in self.roles if r.role == role), None)
@@ -115,7 +117,9 @@ def _check(kind: StatusKind, status: WorkflowStatus, exclude_pk: int | None = No
 
 
 @transaction.atomic
-def status_create(kind: StatusKind, *, actor: Actor, name: str, is_open: bool) -> Any:
+def status_create(
+    kind: StatusKind, *, actor: Actor, name: str, is_open: bool, folded: bool = False
+) -> Any:
     _require_config(actor)
     name = " ".join(name.split())
     last = (
@@ -125,7 +129,11 @@ def status_create(kind: StatusKind, *, actor: Actor, name: str, is_open: bool) -
         .first()
     )
     status = kind.model(
-        company=actor.company, name=name, is_open=is_open, sequence=(last or 0) + 10
+        company=actor.company,
+        name=name,
+        is_open=is_open,
+        folded=folded,
+        sequence=(last or 0) + 10,
     )
     _check(kind, status)
     status.save()
@@ -135,12 +143,21 @@ def status_create(kind: StatusKind, *, actor: Actor, name: str, is_open: bool) -
 
 @transaction.atomic
 def status_update(
-    kind: StatusKind, *, actor: Actor, status: WorkflowStatus, name: str, is_open: bool
+    kind: StatusKind,
+    *,
+    actor: Actor,
+    status: WorkflowStatus,
+    name: str,
+    is_open: bool,
+    folded: bool | None = None,
 ) -> None:
+    """Rename, open or close a step; fold or unfold its kanban column (None: as it is)."""
     _require_config(actor)
-    before = {"name": status.name, "is_open": status.is_open}
+    before = {"name": status.name, "is_open": status.is_open, "folded": status.folded}
     status.name = " ".join(name.split())
     status.is_open = is_open
+    if folded is not None:
+        status.folded = folded
     _check(kind, status, exclude_pk=status.pk)
     changes = [
         {"field": f, "from": before[f], "to": getattr(status, f)}
@@ -148,7 +165,7 @@ def status_update(
         if before[f] != getattr(status, f)
     ]
     if changes:
-        status.save(update_fields=["name", "is_open", "updated_at"])
+        status.save(update_fields=["name", "is_open", "folded", "updated_at"])
         activity_record(
             obj=status, verb=Activity.Verb.CHANGED, actor=actor.user, data={"changes": changes}
         )

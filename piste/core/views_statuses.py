@@ -157,6 +157,7 @@ def status_create(request: AuthedHttpRequest, kind: StatusKind) -> HttpResponse:
                 actor=actor,
                 name=form.cleaned_data["name"],
                 is_open=form.cleaned_data["is_open"],
+                folded=bool(form.cleaned_data.get("folded")),
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -179,7 +180,9 @@ def status_edit(request: AuthedHttpRequest, kind: StatusKind, pk: str) -> HttpRe
     if request.htmx and "before" in request.GET:
         return _timeline_partial(request, step)
     form = StatusForm(
-        posted(request), kind=kind, initial={"name": step.name, "is_open": step.is_open}
+        posted(request),
+        kind=kind,
+        initial={"name": step.name, "is_open": step.is_open, "folded": step.folded},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -189,6 +192,7 @@ def status_edit(request: AuthedHttpRequest, kind: StatusKind, pk: str) -> HttpRe
                 status=step,
                 name=form.cleaned_data["name"],
                 is_open=form.cleaned_data["is_open"],
+                folded=form.cleaned_data.get("folded"),
             )
         except ValidationError as exc:
             _add_errors(form, exc)

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from piste.duplicates import views_warnings
 
 app_name = "duplicates_warnings"
 
-urlpatterns: list = []
+# Mounted at /duplicates/: /duplicates/warnings/lead/?email=…; an unknown entity is a 404.
+urlpatterns = [
+    path("warnings/<str:entity>/", views_warnings.warnings_fragment, name="warnings"),
+]

@@ -269,6 +269,14 @@ class Lead(CompanyOwned):
             models.Index(
                 fields=["assigned_to", "created_at", "id"], name="lead_assigned_created_idx"
             ),
+            # Duplicate warnings read the names next to the typed one in the typed city.
+            models.Index(
+                fields=["company", "city_key", "name_key", "id"], name="lead_city_name_idx"
+            ),
+            models.Index(
+                fields=["company", "city_key", "enterprise_key", "id"],
+                name="lead_city_enterprise_idx",
+            ),
             # My leads' kanban walks one status at a time, newest first.
             models.Index(fields=["assigned_to", "status", "id"], name="lead_assigned_status_idx"),
             # Duplicate warnings and scans look records up by address, domain and phone; the

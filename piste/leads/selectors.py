@@ -290,12 +290,13 @@ def leads_page(
     else:
         page = keyset_page(qs, sort=f"-{column}" if descending else column, cursor=cursor,
                            per_page=per_page)  # fmt: skip
-    _attach_tags(page.rows)
+    attach_tags(page.rows)
     return page
 
 
-def _attach_tags(rows: list[Lead]) -> None:
-    """``row.tag_list`` for every row, in one query."""
+def attach_tags(rows: list[Lead]) -> None:
+    """``row.tag_list`` for every row, in one query (none without rows): the lists' rows and
+    the kanban's cards."""
     if not rows:
         return
     through = Lead.tags.through

@@ -61,4 +61,5 @@ LEAD_STATUSES = StatusKind(
         (gettext_noop("Lost"), False, Role.LOST),
     ),
     in_use=_in_use,
+    foldable=True,
 )

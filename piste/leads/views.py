@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -202,7 +202,13 @@ def _messages_from(request: AuthedHttpRequest, exc: ValidationError) -> None:
 @require_GET
 def lead_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     actor = require_actor(request.user)
-    lead = lead_get_for_user(request.user, pk)
+    try:
+        lead = lead_get_for_user(request.user, pk)
+    except Http404:
+        # A lead merged into another one: its page is now the survivor's.
+        from piste.duplicates.views_merge import merged_or_404
+
+        return merged_or_404(request, "lead", pk)
     if (older := older_page(request, lead)) is not None:
         return older
     return render(request, "leads/detail.html", _detail_context(request, actor, lead))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -25,7 +26,7 @@ from piste.core.rights import Right
 from piste.core.selectors import bounded_choices
 from piste.leads import selectors, services
 from piste.leads.forms_lists import BulkAction, BulkForm, LeadFilterForm
-from piste.leads.models import LeadSource, LeadStatus
+from piste.leads.models import Lead, LeadSource, LeadStatus
 from piste.leads.selectors import ListKind
 
 TEMPLATE = "leads/list.html"
@@ -54,7 +55,8 @@ def _kind(kind: str) -> str:
     return kind
 
 
-def _stars(score: int) -> str:
+def stars(score: int) -> str:
+    """A score's stars (lists and kanban), with its text for screen readers."""
     label = ngettext("%(count)d star out of 5", "%(count)d stars out of 5", score) % {
         "count": score
     }
@@ -79,7 +81,7 @@ def _row_context(actor: Actor) -> dict[str, Any]:
     take = reverse("leads:row_take_charge", args=[0])
     return {
         "can_change": actor.has(Right.CHANGE_RECORDS),
-        "scores": {score: _stars(score) for score in range(6)},
+        "scores": {score: stars(score) for score in range(6)},
         "detail_url": detail[: detail.rindex("0/")],
         "take_url": take[: take.rindex("0/")],
         "take_path": take[take.rindex("0/") + 1 :],
@@ -130,21 +132,7 @@ def lead_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     context.update(
         statuses=statuses,
         open_statuses=[s for s in statuses if s.is_open],
-        sources=bounded_choices(
-            LeadSource.objects.filter(company=actor.company), chosen=[], limit=MAX_CHOICES
-        ),
-        # The first tags by name, those filtered on and those of the page's rows; any other tag
-        # is one click away: its badge on a row filters the list on it.
-        tags=bounded_choices(
-            Tag.objects.filter(company=actor.company),
-            chosen=[
-                *filters.tags,
-                *{t.pk for row in page.rows for t in getattr(row, "tag_list", [])},
-            ],
-            limit=MAX_TAG_CHOICES,
-        ),
-        users=list(company_users(actor.company.pk)),
-        show_filters=_panel_open(filters),
+        **filter_choices(actor, filters, page.rows),
     )
     return render(request, TEMPLATE, context)
 
@@ -154,6 +142,28 @@ def lead_list(request: AuthedHttpRequest, kind: str) -> HttpResponse:
 # in the filters and in the bulk toolbar). Sources are fewer.
 MAX_CHOICES = 50
 MAX_TAG_CHOICES = 20
+
+
+def filter_choices(
+    actor: Actor, filters: selectors.LeadFilters, rows: Iterable[Lead]
+) -> dict[str, Any]:
+    """The filter panel's choices (the lists' and the kanban's): sources, tags and users, each
+    read once, and whether the panel opens by itself. Queries: 3 (4 when a tag filtered on is
+    past the first ones)."""
+    return {
+        "sources": bounded_choices(
+            LeadSource.objects.filter(company=actor.company), chosen=[], limit=MAX_CHOICES
+        ),
+        # The first tags by name, those filtered on and those of the rows shown; any other tag
+        # is one click away: its badge on a row filters the list on it.
+        "tags": bounded_choices(
+            Tag.objects.filter(company=actor.company),
+            chosen=[*filters.tags, *{t.pk for row in rows for t in getattr(row, "tag_list", [])}],
+            limit=MAX_TAG_CHOICES,
+        ),
+        "users": list(company_users(actor.company.pk)),
+        "show_filters": _panel_open(filters),
+    }
 
 
 def _panel_open(filters: selectors.LeadFilters) -> bool:
@@ -190,7 +200,7 @@ def matching_count(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     )
 
 
-def _back(request: AuthedHttpRequest, default: str) -> str:
+def back_url(request: AuthedHttpRequest, default: str) -> str:
     """The list the user came from (a local /leads/ URL only), else ``default``."""
     url = request.POST.get("next", "")
     if (
@@ -220,7 +230,7 @@ def row_take_charge(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         services.lead_take_charge(actor=actor, lead=lead)
     except ValidationError as exc:
         error = " ".join(exc.messages)
-    back = _back(request, reverse("leads:mine"))
+    back = back_url(request, reverse("leads:mine"))
     if request.htmx:
         lead.tag_list = list(lead.tags.order_by("name_key"))  # type: ignore[attr-defined]
         context = {**_row_context(actor), "row": lead, "row_error": error, "list_url": back}

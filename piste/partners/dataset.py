@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum import luhn
 
+from piste.core.contact import email_key
 from piste.core.management.commands.generate_dataset import (
     ACTIVITIES,
     CITIES,
@@ -46,7 +47,6 @@ from piste.core.management.commands.generate_dataset import (
     _phone,
     _slug,
 )
-from piste.core.contact import email_key
 from piste.core.models import Activity
 from piste.core.people import CompanySize
 from piste.partners.identifiers import vat_from_siren

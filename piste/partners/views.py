@@ -185,7 +185,13 @@ def partner_create(request: AuthedHttpRequest) -> HttpResponse:
 def partner_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The partner page; its left column is the form, saved in place by those who may."""
     actor = require_actor(request.user)
-    partner = partner_get_for_user(request.user, pk)
+    try:
+        partner = partner_get_for_user(request.user, pk)
+    except Http404:
+        # A partner merged into another one: its page is now the survivor's.
+        from piste.duplicates.views_merge import merged_or_404
+
+        return merged_or_404(request, "partner", pk)
     if (older := older_page(request, partner)) is not None:
         return older
     editable = can_change(request.user, partner)

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -128,7 +128,13 @@ def contact_create(request: AuthedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def contact_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     actor = require_actor(request.user)
-    contact = contact_get_for_user(request.user, pk)
+    try:
+        contact = contact_get_for_user(request.user, pk)
+    except Http404:
+        # A contact merged into another one: its page is now the survivor's.
+        from piste.duplicates.views_merge import merged_or_404
+
+        return merged_or_404(request, "contact", pk)
     if (older := older_page(request, contact)) is not None:
         return older
     editable = can_change(request.user, contact)

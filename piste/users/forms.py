@@ -198,7 +198,12 @@ class CrmSettingsForm(BootstrapMixin, forms.ModelForm):
 
     class Meta:
         model = CrmSettings
-        fields = ["agencies_enabled", "manage_prospect_statuses", "ignored_email_domains"]
+        fields = [
+            "agencies_enabled",
+            "manage_prospect_statuses",
+            "ignored_email_domains",
+            "duplicate_scan",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -4,15 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0008_tag_name_bytes'),
+        ("core", "0008_tag_name_bytes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='activity',
-            name='verb',
-            field=models.CharField(choices=[('created', 'created'), ('changed', 'changed'), ('deleted', 'deleted'), ('status_changed', 'status changed'), ('assigned', 'assigned'), ('converted', 'converted'), ('event_planned', 'event planned'), ('email_sent', 'email sent'), ('document_added', 'document added'), ('member_added', 'member added'), ('member_removed', 'member removed'), ('imported', 'imported'), ('note', 'note'), ('merged', 'merged'), ('merged_into', 'merged into'), ('merge_undone', 'merge undone')], max_length=32),
+            model_name="activity",
+            name="verb",
+            field=models.CharField(
+                choices=[
+                    ("created", "created"),
+                    ("changed", "changed"),
+                    ("deleted", "deleted"),
+                    ("status_changed", "status changed"),
+                    ("assigned", "assigned"),
+                    ("converted", "converted"),
+                    ("event_planned", "event planned"),
+                    ("email_sent", "email sent"),
+                    ("document_added", "document added"),
+                    ("member_added", "member added"),
+                    ("member_removed", "member removed"),
+                    ("imported", "imported"),
+                    ("note", "note"),
+                    ("merged", "merged"),
+                    ("merged_into", "merged into"),
+                    ("merge_undone", "merge undone"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

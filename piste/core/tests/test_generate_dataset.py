@@ -226,9 +226,9 @@ def test_the_bench_lead_scenarios_open_real_pages_showing_what_they_expect(db, m
     client = Client()
     assert client.login(username="bench", password="bench-pass")
     lead_scenarios = [s for s in scenarios.SCENARIOS if s.name.startswith("lead")]
-    assert (
-        len(lead_scenarios) == 15
-    )  # six lists, four searches twice (rows, whole page), the lead page
+    # Six lists, four searches twice (rows, whole page), the lead page, the two lead kanbans and
+    # a kanban column's next cards.
+    assert len(lead_scenarios) == 18
     for scenario in lead_scenarios:
         url = scenario.url(dataset)
         response = client.get(url, headers=scenario.headers)

@@ -140,3 +140,15 @@ def test_models_keep_the_role_rules(personas):
         with pytest.raises(IntegrityError), transaction.atomic():
             model.objects.filter(company=personas.company, role="won").update(is_open=True)
         assert not model.objects.get(company=personas.company, role="won").is_open
+
+
+def test_only_lead_statuses_offer_a_folded_column(personas, page):
+    """The lead kanban folds columns; the prospect and opportunity kanbans do not (yet), so
+    their step forms do not offer it, and creating a step there leaves it unfolded."""
+    client = en_client(personas.administrator)
+    assert 'name="folded"' not in client.get(f"{page}new/").content.decode()
+    assert 'name="folded"' in client.get("/config/lead-statuses/new/").content.decode()
+    response = client.post(f"{page}new/", {"name": "Relance", "is_open": "on", "folded": "on"})
+    assert response.status_code == 302
+    step = kind_of(page).model.objects.get(company=personas.company, name="Relance")
+    assert step.folded is False

@@ -6,89 +6,202 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('users', '0007_crm_settings_duplicate_scan'),
+        ("users", "0007_crm_settings_duplicate_scan"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DuplicateScan',
+            name="DuplicateScan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entity', models.CharField(choices=[('lead', 'leads'), ('partner', 'partners'), ('contact', 'contacts')], max_length=10, verbose_name='records')),
-                ('fields', models.JSONField(default=list, verbose_name='compared fields')),
-                ('record_ids', models.JSONField(blank=True, default=list)),
-                ('list_query', models.TextField(blank=True)),
-                ('scheduled', models.BooleanField(default=False, verbose_name='scheduled')),
-                ('state', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('done', 'done'), ('failed', 'failed')], default='queued', max_length=10, verbose_name='state')),
-                ('processed', models.PositiveIntegerField(default=0, verbose_name='records read')),
-                ('total', models.PositiveIntegerField(default=0, verbose_name='records to read')),
-                ('group_count', models.PositiveIntegerField(default=0, verbose_name='groups')),
-                ('record_count', models.PositiveIntegerField(default=0, verbose_name='duplicates')),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='started on')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished on')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.company', verbose_name='company')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='started by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "entity",
+                    models.CharField(
+                        choices=[
+                            ("lead", "leads"),
+                            ("partner", "partners"),
+                            ("contact", "contacts"),
+                        ],
+                        max_length=10,
+                        verbose_name="records",
+                    ),
+                ),
+                ("fields", models.JSONField(default=list, verbose_name="compared fields")),
+                ("record_ids", models.JSONField(blank=True, default=list)),
+                ("list_query", models.TextField(blank=True)),
+                ("scheduled", models.BooleanField(default=False, verbose_name="scheduled")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("done", "done"),
+                            ("failed", "failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="state",
+                    ),
+                ),
+                ("processed", models.PositiveIntegerField(default=0, verbose_name="records read")),
+                ("total", models.PositiveIntegerField(default=0, verbose_name="records to read")),
+                ("group_count", models.PositiveIntegerField(default=0, verbose_name="groups")),
+                ("record_count", models.PositiveIntegerField(default=0, verbose_name="duplicates")),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="started on")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished on"),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="users.company",
+                        verbose_name="company",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="started by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'duplicate check',
-                'verbose_name_plural': 'duplicate checks',
+                "verbose_name": "duplicate check",
+                "verbose_name_plural": "duplicate checks",
             },
         ),
         migrations.CreateModel(
-            name='DuplicateGroup',
+            name="DuplicateGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.TextField()),
-                ('size', models.PositiveIntegerField()),
-                ('record_ids', models.JSONField(default=list)),
-                ('merged', models.BooleanField(default=False)),
-                ('scan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='groups', to='duplicates.duplicatescan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.TextField()),
+                ("size", models.PositiveIntegerField()),
+                ("record_ids", models.JSONField(default=list)),
+                ("merged", models.BooleanField(default=False)),
+                (
+                    "scan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="groups",
+                        to="duplicates.duplicatescan",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MergeLog',
+            name="MergeLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entity', models.CharField(choices=[('lead', 'leads'), ('partner', 'partners'), ('contact', 'contacts')], max_length=10, verbose_name='records')),
-                ('survivor_id', models.PositiveBigIntegerField()),
-                ('merged_ids', models.JSONField(default=list)),
-                ('label', models.CharField(blank=True, max_length=400, verbose_name='record')),
-                ('merged_labels', models.JSONField(default=list)),
-                ('before', models.JSONField(default=dict)),
-                ('moves', models.JSONField(default=list)),
-                ('removed', models.JSONField(default=list)),
-                ('moved_count', models.PositiveIntegerField(default=0, verbose_name='related records moved')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='merged on')),
-                ('undone_at', models.DateTimeField(blank=True, null=True, verbose_name='undone on')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='merged by')),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='users.company', verbose_name='company')),
-                ('undone_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='undone by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "entity",
+                    models.CharField(
+                        choices=[
+                            ("lead", "leads"),
+                            ("partner", "partners"),
+                            ("contact", "contacts"),
+                        ],
+                        max_length=10,
+                        verbose_name="records",
+                    ),
+                ),
+                ("survivor_id", models.PositiveBigIntegerField()),
+                ("merged_ids", models.JSONField(default=list)),
+                ("label", models.CharField(blank=True, max_length=400, verbose_name="record")),
+                ("merged_labels", models.JSONField(default=list)),
+                ("before", models.JSONField(default=dict)),
+                ("moves", models.JSONField(default=list)),
+                ("removed", models.JSONField(default=list)),
+                (
+                    "moved_count",
+                    models.PositiveIntegerField(default=0, verbose_name="related records moved"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="merged on")),
+                (
+                    "undone_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="undone on"),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="merged by",
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="users.company",
+                        verbose_name="company",
+                    ),
+                ),
+                (
+                    "undone_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="undone by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'merge',
-                'verbose_name_plural': 'merges',
+                "verbose_name": "merge",
+                "verbose_name_plural": "merges",
             },
         ),
         migrations.AddIndex(
-            model_name='duplicatescan',
-            index=models.Index(fields=['company', '-created_at'], name='dupscan_company_idx'),
+            model_name="duplicatescan",
+            index=models.Index(fields=["company", "-created_at"], name="dupscan_company_idx"),
         ),
         migrations.AddIndex(
-            model_name='duplicategroup',
-            index=models.Index(fields=['scan', '-size', 'id'], name='dupgroup_scan_size_idx'),
+            model_name="duplicategroup",
+            index=models.Index(fields=["scan", "-size", "id"], name="dupgroup_scan_size_idx"),
         ),
         migrations.AddIndex(
-            model_name='mergelog',
-            index=models.Index(fields=['company', '-created_at'], name='mergelog_company_idx'),
+            model_name="mergelog",
+            index=models.Index(fields=["company", "-created_at"], name="mergelog_company_idx"),
         ),
         migrations.AddIndex(
-            model_name='mergelog',
-            index=models.Index(fields=['company', 'entity', 'survivor_id'], name='mergelog_survivor_idx'),
+            model_name="mergelog",
+            index=models.Index(
+                fields=["company", "entity", "survivor_id"], name="mergelog_survivor_idx"
+            ),
         ),
     ]

@@ -5,19 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0008_tag_name_bytes'),
-        ('geo', '0004_refold_names_hyphens'),
-        ('leads', '0011_email_keys_merge_links_folded'),
-        ('partners', '0009_email_keys_merge_links_folded'),
-        ('users', '0007_crm_settings_duplicate_scan'),
+        ("core", "0008_tag_name_bytes"),
+        ("geo", "0004_refold_names_hyphens"),
+        ("leads", "0011_email_keys_merge_links_folded"),
+        ("partners", "0009_email_keys_merge_links_folded"),
+        ("users", "0007_crm_settings_duplicate_scan"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['assigned_to', 'status', 'id'], name='lead_assigned_status_idx'),
+            model_name="lead",
+            index=models.Index(
+                fields=["assigned_to", "status", "id"], name="lead_assigned_status_idx"
+            ),
         ),
     ]

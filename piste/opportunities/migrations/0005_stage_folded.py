@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('opportunities', '0004_calendar_covering_index'),
+        ("opportunities", "0004_calendar_covering_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='opportunitystage',
-            name='folded',
-            field=models.BooleanField(default=False, help_text='The kanban shows this column folded: its name and count only.', verbose_name='folded on the kanban'),
+            model_name="opportunitystage",
+            name="folded",
+            field=models.BooleanField(
+                default=False,
+                help_text="The kanban shows this column folded: its name and count only.",
+                verbose_name="folded on the kanban",
+            ),
         ),
     ]

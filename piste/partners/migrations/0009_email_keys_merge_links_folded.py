@@ -4,8 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-APP = 'partners'
-MODELS = ['Partner', 'Contact']
+APP = "partners"
+MODELS = ["Partner", "Contact"]
 
 
 def backfill_email_keys(apps, schema_editor):
@@ -23,93 +23,142 @@ def backfill_email_keys(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0008_tag_name_bytes'),
-        ('geo', '0004_refold_names_hyphens'),
-        ('leads', '0011_email_keys_merge_links_folded'),
-        ('partners', '0008_email_lookup_indexes'),
-        ('users', '0007_crm_settings_duplicate_scan'),
+        ("core", "0008_tag_name_bytes"),
+        ("geo", "0004_refold_names_hyphens"),
+        ("leads", "0011_email_keys_merge_links_folded"),
+        ("partners", "0008_email_lookup_indexes"),
+        ("users", "0007_crm_settings_duplicate_scan"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contact',
-            name='email_domain',
-            field=models.CharField(default='', editable=False, max_length=200),
+            model_name="contact",
+            name="email_domain",
+            field=models.CharField(default="", editable=False, max_length=200),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='email_key',
-            field=models.CharField(default='', editable=False, max_length=254),
+            model_name="contact",
+            name="email_key",
+            field=models.CharField(default="", editable=False, max_length=254),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='merged_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='merged on'),
+            model_name="contact",
+            name="merged_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="merged on"),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='partners.contact', verbose_name='merged into'),
+            model_name="contact",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="partners.contact",
+                verbose_name="merged into",
+            ),
         ),
         migrations.AddField(
-            model_name='partner',
-            name='email_domain',
-            field=models.CharField(default='', editable=False, max_length=200),
+            model_name="partner",
+            name="email_domain",
+            field=models.CharField(default="", editable=False, max_length=200),
         ),
         migrations.AddField(
-            model_name='partner',
-            name='email_key',
-            field=models.CharField(default='', editable=False, max_length=254),
+            model_name="partner",
+            name="email_key",
+            field=models.CharField(default="", editable=False, max_length=254),
         ),
         migrations.AddField(
-            model_name='partner',
-            name='merged_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='merged on'),
+            model_name="partner",
+            name="merged_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="merged on"),
         ),
         migrations.AddField(
-            model_name='partner',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='partners.partner', verbose_name='merged into'),
+            model_name="partner",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="partners.partner",
+                verbose_name="merged into",
+            ),
         ),
         migrations.AddField(
-            model_name='partnerstatus',
-            name='folded',
-            field=models.BooleanField(default=False, help_text='The kanban shows this column folded: its name and count only.', verbose_name='folded on the kanban'),
+            model_name="partnerstatus",
+            name="folded",
+            field=models.BooleanField(
+                default=False,
+                help_text="The kanban shows this column folded: its name and count only.",
+                verbose_name="folded on the kanban",
+            ),
         ),
         migrations.RunPython(backfill_email_keys, migrations.RunPython.noop),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(condition=models.Q(('email_key', ''), _negated=True), fields=['company', 'email_key'], name='contact_email_key_idx'),
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("email_key", ""), _negated=True),
+                fields=["company", "email_key"],
+                name="contact_email_key_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(condition=models.Q(('email_domain', ''), _negated=True), fields=['company', 'email_domain'], name='contact_domain_idx'),
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("email_domain", ""), _negated=True),
+                fields=["company", "email_domain"],
+                name="contact_domain_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(condition=models.Q(('fixed_phone', ''), _negated=True), fields=['company', 'fixed_phone'], name='contact_fixed_phone_idx'),
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("fixed_phone", ""), _negated=True),
+                fields=["company", "fixed_phone"],
+                name="contact_fixed_phone_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(condition=models.Q(('mobile_phone', ''), _negated=True), fields=['company', 'mobile_phone'], name='contact_mobile_phone_idx'),
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("mobile_phone", ""), _negated=True),
+                fields=["company", "mobile_phone"],
+                name="contact_mobile_phone_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='partner',
-            index=models.Index(condition=models.Q(('email_key', ''), _negated=True), fields=['company', 'email_key'], name='partner_email_key_idx'),
+            model_name="partner",
+            index=models.Index(
+                condition=models.Q(("email_key", ""), _negated=True),
+                fields=["company", "email_key"],
+                name="partner_email_key_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='partner',
-            index=models.Index(condition=models.Q(('email_domain', ''), _negated=True), fields=['company', 'email_domain'], name='partner_domain_idx'),
+            model_name="partner",
+            index=models.Index(
+                condition=models.Q(("email_domain", ""), _negated=True),
+                fields=["company", "email_domain"],
+                name="partner_domain_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='partner',
-            index=models.Index(condition=models.Q(('fixed_phone', ''), _negated=True), fields=['company', 'fixed_phone'], name='partner_fixed_phone_idx'),
+            model_name="partner",
+            index=models.Index(
+                condition=models.Q(("fixed_phone", ""), _negated=True),
+                fields=["company", "fixed_phone"],
+                name="partner_fixed_phone_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='partner',
-            index=models.Index(condition=models.Q(('mobile_phone', ''), _negated=True), fields=['company', 'mobile_phone'], name='partner_mobile_phone_idx'),
+            model_name="partner",
+            index=models.Index(
+                condition=models.Q(("mobile_phone", ""), _negated=True),
+                fields=["company", "mobile_phone"],
+                name="partner_mobile_phone_idx",
+            ),
         ),
     ]

@@ -4,15 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('users', '0006_refold_names_hyphens'),
+        ("users", "0006_refold_names_hyphens"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='crmsettings',
-            name='duplicate_scan',
-            field=models.CharField(blank=True, choices=[('', 'off'), ('daily', 'every night'), ('weekly', 'every Sunday night')], default='', help_text='Scans leads, partners and contacts for duplicates in the background.', max_length=8, verbose_name='scheduled duplicate scan'),
+            model_name="crmsettings",
+            name="duplicate_scan",
+            field=models.CharField(
+                blank=True,
+                choices=[("", "off"), ("daily", "every night"), ("weekly", "every Sunday night")],
+                default="",
+                help_text="Scans leads, partners and contacts for duplicates in the background.",
+                max_length=8,
+                verbose_name="scheduled duplicate scan",
+            ),
         ),
     ]
