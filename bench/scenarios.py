@@ -838,4 +838,7 @@ SCENARIOS: list[Scenario] = [
 from bench.scenarios_duplicate_warnings import SCENARIOS as _WARNINGS  # noqa: E402
 from bench.scenarios_lead_kanban import SCENARIOS as _LEAD_KANBAN  # noqa: E402
 
-SCENARIOS += _LEAD_KANBAN + _WARNINGS
+# Before convert_lead: it converts the newest open leads (the boards' first cards) and puts them
+# back only after the whole measure.
+_CONVERT = next(i for i, s in enumerate(SCENARIOS) if s.name == "convert_lead")
+SCENARIOS[_CONVERT:_CONVERT] = _LEAD_KANBAN + _WARNINGS
