@@ -97,6 +97,24 @@ class WorkflowStatus(NamedReferential):
         ]
 
 
+def duplicate_lookup_indexes(prefix: str) -> list[models.Index]:
+    """The indexes duplicate warnings and scans look leads, partners and contacts up by: address,
+    domain and both phones, within a company. Partial: most rows leave some of them empty."""
+    return [
+        models.Index(
+            fields=["company", field],
+            name=f"{prefix}_{suffix}_idx",
+            condition=~models.Q(**{field: ""}),
+        )
+        for field, suffix in (
+            ("email_key", "email_key"),
+            ("email_domain", "domain"),
+            ("fixed_phone", "fixed_phone"),
+            ("mobile_phone", "mobile_phone"),
+        )
+    ]
+
+
 def role_openness(name: str, closed_roles: list[str]) -> models.CheckConstraint:
     """The database's copy of a workflow's rule: the default step is open, the steps holding
     ``closed_roles`` (won, lost, converted…) are closed."""

@@ -6,7 +6,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from piste.core.models import CompanyOwned, NamedReferential, WorkflowStatus, role_openness
+from piste.core.models import (
+    CompanyOwned,
+    NamedReferential,
+    WorkflowStatus,
+    duplicate_lookup_indexes,
+    role_openness,
+)
 from piste.core.people import Civility, CompanySize
 
 
@@ -279,28 +285,7 @@ class Lead(CompanyOwned):
             ),
             # My leads' kanban walks one status at a time, newest first.
             models.Index(fields=["assigned_to", "status", "id"], name="lead_assigned_status_idx"),
-            # Duplicate warnings and scans look records up by address, domain and phone; the
-            # indexes skip the empty values most rows hold.
-            models.Index(
-                fields=["company", "email_key"],
-                name="lead_email_key_idx",
-                condition=~models.Q(email_key=""),
-            ),
-            models.Index(
-                fields=["company", "email_domain"],
-                name="lead_domain_idx",
-                condition=~models.Q(email_domain=""),
-            ),
-            models.Index(
-                fields=["company", "fixed_phone"],
-                name="lead_fixed_phone_idx",
-                condition=~models.Q(fixed_phone=""),
-            ),
-            models.Index(
-                fields=["company", "mobile_phone"],
-                name="lead_mobile_phone_idx",
-                condition=~models.Q(mobile_phone=""),
-            ),
+            *duplicate_lookup_indexes("lead"),
             models.Index(
                 fields=["company", "siren"], name="lead_siren_idx", condition=~models.Q(siren="")
             ),

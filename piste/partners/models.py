@@ -8,7 +8,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from piste.core.models import CompanyOwned, NamedReferential, WorkflowStatus, role_openness
+from piste.core.models import (
+    CompanyOwned,
+    NamedReferential,
+    WorkflowStatus,
+    duplicate_lookup_indexes,
+    role_openness,
+)
 from piste.core.people import Civility, CompanySize
 
 
@@ -271,28 +277,7 @@ class Partner(CompanyOwned):
             models.Index(fields=["assigned_to", "name_key"], name="partner_owner_idx"),
             # Prospect lists and the prospect kanban walk one status at a time, by name.
             models.Index(fields=["company", "status", "name_key", "id"], name="partner_status_idx"),
-            # Duplicate warnings and scans look records up by address, domain and phone; the
-            # indexes skip the empty values most rows hold.
-            models.Index(
-                fields=["company", "email_key"],
-                name="partner_email_key_idx",
-                condition=~models.Q(email_key=""),
-            ),
-            models.Index(
-                fields=["company", "email_domain"],
-                name="partner_domain_idx",
-                condition=~models.Q(email_domain=""),
-            ),
-            models.Index(
-                fields=["company", "fixed_phone"],
-                name="partner_fixed_phone_idx",
-                condition=~models.Q(fixed_phone=""),
-            ),
-            models.Index(
-                fields=["company", "mobile_phone"],
-                name="partner_mobile_phone_idx",
-                condition=~models.Q(mobile_phone=""),
-            ),
+            *duplicate_lookup_indexes("partner"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(scoring__lte=5), name="partner_scoring_0_5"),
@@ -428,28 +413,7 @@ class Contact(CompanyOwned):
             models.Index(fields=["company", "name_key", "id"], name="contact_name_idx"),
             models.Index(fields=["main_partner", "name_key"], name="contact_partner_idx"),
             models.Index(fields=["company", "email"], name="contact_email_idx"),
-            # Duplicate warnings and scans look records up by address, domain and phone; the
-            # indexes skip the empty values most rows hold.
-            models.Index(
-                fields=["company", "email_key"],
-                name="contact_email_key_idx",
-                condition=~models.Q(email_key=""),
-            ),
-            models.Index(
-                fields=["company", "email_domain"],
-                name="contact_domain_idx",
-                condition=~models.Q(email_domain=""),
-            ),
-            models.Index(
-                fields=["company", "fixed_phone"],
-                name="contact_fixed_phone_idx",
-                condition=~models.Q(fixed_phone=""),
-            ),
-            models.Index(
-                fields=["company", "mobile_phone"],
-                name="contact_mobile_phone_idx",
-                condition=~models.Q(mobile_phone=""),
-            ),
+            *duplicate_lookup_indexes("contact"),
         ]
 
     def __str__(self) -> str:
