@@ -27,6 +27,29 @@ class CompanyOwned(models.Model):
         abstract = True
 
 
+class Mergeable(models.Model):
+    """A record the duplicate engine (``piste.duplicates``) compares and merges: lead, partner,
+    contact. Its email in lower case and its domain are kept by the record's services."""
+
+    # Duplicate checks compare addresses in lower case and by domain (kept by the services).
+    email_key = models.CharField(max_length=254, editable=False, default="")
+    email_domain = models.CharField(max_length=200, editable=False, default="")
+    # Set by a merge: this record was merged into that one and is archived (kept, never
+    # deleted, so that the merge can be undone); the lists and searches leave it out.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField(_("merged on"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class NamedReferential(CompanyOwned):
     """A configuration list entry whose name is unique per company, ignoring case and accents."""
 

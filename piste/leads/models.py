@@ -8,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from piste.core.models import (
     CompanyOwned,
+    Mergeable,
     NamedReferential,
     WorkflowStatus,
     duplicate_lookup_indexes,
@@ -80,7 +81,7 @@ def _logo_path(instance: Lead, filename: str) -> str:
     return f"leads/{instance.company_id}/logos/{filename}"
 
 
-class Lead(CompanyOwned):
+class Lead(CompanyOwned, Mergeable):
     """A first contact, not yet qualified (« Piste »), kept apart from the address book.
 
     The ``*_key`` columns are folded copies (``piste.core.text.fold``) that the lists sort and
@@ -241,20 +242,6 @@ class Lead(CompanyOwned):
     city_name = models.CharField(_("city"), max_length=200, editable=False, default="")
     city_key = models.CharField(max_length=200, editable=False, default="")
     search_key = models.TextField(editable=False, default="")
-    # Duplicate checks compare addresses in lower case and by domain (kept by the services).
-    email_key = models.CharField(max_length=254, editable=False, default="")
-    email_domain = models.CharField(max_length=200, editable=False, default="")
-    # Set by a merge: this record was merged into that one and is archived (kept, never
-    # deleted, so that the merge can be undone); the lists and searches leave it out.
-    merged_into = models.ForeignKey(
-        "self",
-        verbose_name=_("merged into"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    merged_at = models.DateTimeField(_("merged on"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:

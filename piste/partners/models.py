@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from piste.core.models import (
     CompanyOwned,
+    Mergeable,
     NamedReferential,
     WorkflowStatus,
     duplicate_lookup_indexes,
@@ -104,7 +105,7 @@ def _address_fk(verbose: Any) -> models.OneToOneField[Any, Any]:
     )
 
 
-class Partner(CompanyOwned):
+class Partner(CompanyOwned, Mergeable):
     """Any organisation or person of the address book (« Tiers »): prospect, customer, supplier…
 
     The types are independent flags: one partner may be a customer and a supplier. A prospect is
@@ -248,20 +249,6 @@ class Partner(CompanyOwned):
     name_key = models.CharField(max_length=320, editable=False, default="")
     alt_key = models.CharField(max_length=320, editable=False, default="")
     city_name = models.CharField(_("city"), max_length=200, editable=False, default="")
-    # Duplicate checks compare addresses in lower case and by domain (kept by the services).
-    email_key = models.CharField(max_length=254, editable=False, default="")
-    email_domain = models.CharField(max_length=200, editable=False, default="")
-    # Set by a merge: this record was merged into that one and is archived (kept, never
-    # deleted, so that the merge can be undone); the lists and searches leave it out.
-    merged_into = models.ForeignKey(
-        "self",
-        verbose_name=_("merged into"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    merged_at = models.DateTimeField(_("merged on"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -320,7 +307,7 @@ def _contact_photo_path(instance: Contact, filename: str) -> str:
     return f"contacts/{instance.company_id}/photos/{filename}"
 
 
-class Contact(CompanyOwned):
+class Contact(CompanyOwned, Mergeable):
     """A person attached to one main partner (and possibly to others) (« Contact »)."""
 
     civility = models.CharField(_("civility"), max_length=2, choices=Civility.choices, blank=True)
@@ -390,20 +377,6 @@ class Contact(CompanyOwned):
     full_name = models.CharField(_("full name"), max_length=320, editable=False, default="")
     name_key = models.CharField(max_length=201, editable=False, default="")
     alt_key = models.CharField(max_length=201, editable=False, default="")
-    # Duplicate checks compare addresses in lower case and by domain (kept by the services).
-    email_key = models.CharField(max_length=254, editable=False, default="")
-    email_domain = models.CharField(max_length=200, editable=False, default="")
-    # Set by a merge: this record was merged into that one and is archived (kept, never
-    # deleted, so that the merge can be undone); the lists and searches leave it out.
-    merged_into = models.ForeignKey(
-        "self",
-        verbose_name=_("merged into"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    merged_at = models.DateTimeField(_("merged on"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
