@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from piste.core.access import Actor, company_required, get_or_404, require_actor
+from piste.core.boards import move_refused, wants_json
 from piste.core.http import AuthedHttpRequest
 from piste.core.rights import Right
 from piste.core.text import is_id
@@ -227,35 +228,24 @@ def kanban_column(request: AuthedHttpRequest, kind: str, status_id: str) -> Http
 # Moves ---------------------------------------------------------------------------------------
 
 
-def _wants_json(request: AuthedHttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
-def _refused(request: AuthedHttpRequest, message: str, status: int, back: str) -> HttpResponse:
-    if _wants_json(request):
-        return JsonResponse({"ok": False, "error": message}, status=status)
-    messages.error(request, message)
-    return redirect(back)
-
-
 def _lead_or_refusal(
     request: AuthedHttpRequest, actor: Actor, pk: str, back: str
 ) -> tuple[Lead | None, HttpResponse | None]:
     """The lead to move, if the user may move it; else the refusal to send (a plain form gets
     the 403 or 404 page, as the lead's own pages would answer)."""
     if not actor.has(Right.CHANGE_RECORDS):
-        if not _wants_json(request):
+        if not wants_json(request):
             raise PermissionDenied(Right.CHANGE_RECORDS.label)
-        return None, _refused(request, str(Right.CHANGE_RECORDS.label), 403, back)
+        return None, move_refused(request, str(Right.CHANGE_RECORDS.label), 403, back)
     try:
         if not is_id(pk):
             raise Http404
         lead = get_or_404(selectors.leads_for_user(request.user).select_related("status"), pk)
     except Http404:
-        if not _wants_json(request):
+        if not wants_json(request):
             raise
         message = _("This lead does not exist or is out of your reach.")
-        return None, _refused(request, message, 404, back)
+        return None, move_refused(request, message, 404, back)
     return lead, None
 
 
@@ -295,29 +285,29 @@ def kanban_move(request: AuthedHttpRequest, kind: str, pk: str) -> HttpResponse:
     actor = require_actor(request.user)
     lead, refusal = _lead_or_refusal(request, actor, pk, back)
     if refusal is not None or lead is None:
-        return refusal or _refused(request, "", 404, back)
+        return refusal or move_refused(request, "", 404, back)
     statuses = selectors.lead_statuses(actor.company)
     target = request.POST.get("status", "")
     status = next((s for s in statuses if is_id(target) and s.pk == int(target)), None)
     if status is None:
-        return _refused(request, _("Choose one of the lead statuses."), 400, back)
+        return move_refused(request, _("Choose one of the lead statuses."), 400, back)
     origin = request.POST.get("from", "")
     if origin and origin != str(lead.status_id):
         message = _(
             "“%(name)s” was moved to “%(status)s” meanwhile: reload the page to see it where it "
             "is now."
         ) % {"name": lead, "status": lead.status.name}
-        return _refused(request, message, 409, back)
+        return move_refused(request, message, 409, back)
     if status.role in (Role.CONVERTED, Role.LOST) and status.pk != lead.status_id:
         if status.role == Role.CONVERTED and not actor.has(Right.CREATE_RECORDS):
-            return _refused(request, str(Right.CREATE_RECORDS.label), 403, back)
+            return move_refused(request, str(Right.CREATE_RECORDS.label), 403, back)
         # Converting asks where the lead goes, losing asks why: their dialogs.
         name = "leads:convert" if status.role == Role.CONVERTED else "leads:lose"
         url = reverse(name, args=[lead.pk])
         if status.role == Role.LOST:
             # Lost, the lead goes back to the board it came from.
             url += "?" + urlencode({"next": back})
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"ok": False, "redirect": url})
         return redirect(url)
     before = lead.status_id
@@ -325,9 +315,9 @@ def kanban_move(request: AuthedHttpRequest, kind: str, pk: str) -> HttpResponse:
         try:
             services.lead_change_status(actor=actor, lead=lead, status=status)
         except ValidationError as exc:
-            return _refused(request, " ".join(exc.messages), 409, back)
+            return move_refused(request, " ".join(exc.messages), 409, back)
     done = _("“%(name)s” moved to “%(status)s”.") % {"name": lead, "status": status.name}
-    if not _wants_json(request):
+    if not wants_json(request):
         messages.success(request, done)
         return redirect(back)
     card = board.board_card(request.user, lead.pk)

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from piste.core.access import Actor, company_required, get_or_404, require_actor
+from piste.core.boards import move_refused, wants_json
 from piste.core.http import AuthedHttpRequest
 from piste.core.rights import Right
 from piste.core.services import ConflictError
@@ -157,10 +158,6 @@ def _card_context(request: AuthedHttpRequest, stages: list[OpportunityStage]) ->
 # Answers to moves -----------------------------------------------------------------------------
 
 
-def _wants_json(request: AuthedHttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
 def _back(request: AuthedHttpRequest, default: str) -> str:
     """The page the move came from (a local /opportunities/ URL only), else ``default``."""
     url = request.POST.get("next", "")
@@ -174,31 +171,24 @@ def _back(request: AuthedHttpRequest, default: str) -> str:
     return default
 
 
-def _refused(request: AuthedHttpRequest, message: str, status: int, back: str) -> HttpResponse:
-    if _wants_json(request):
-        return JsonResponse({"ok": False, "error": message}, status=status)
-    messages.error(request, message)
-    return redirect(back)
-
-
 def _opportunity_or_refusal(
     request: AuthedHttpRequest, pk: Any, back: str
 ) -> tuple[Actor, Opportunity | None, HttpResponse | None]:
     """The opportunity to move, if the user may move it; else the refusal to send."""
     actor = require_actor(request.user)
     if not actor.has(Right.CHANGE_RECORDS):
-        if not _wants_json(request):
+        if not wants_json(request):
             raise PermissionDenied(Right.CHANGE_RECORDS.label)
-        return actor, None, _refused(request, str(Right.CHANGE_RECORDS.label), 403, back)
+        return actor, None, move_refused(request, str(Right.CHANGE_RECORDS.label), 403, back)
     try:
         if not is_id(pk):
             raise Http404
         opportunity = get_or_404(opportunities_for_user(request.user).select_related("stage"), pk)
     except Http404:
-        if not _wants_json(request):
+        if not wants_json(request):
             raise
         message = _("This opportunity does not exist or is out of your reach.")
-        return actor, None, _refused(request, message, 404, back)
+        return actor, None, move_refused(request, message, 404, back)
     return actor, opportunity, None
 
 
@@ -335,7 +325,7 @@ def kanban_move(request: AuthedHttpRequest, pk: str) -> HttpResponse:
     back = _back(request, reverse("opportunity_board:kanban"))
     actor, opportunity, refusal = _opportunity_or_refusal(request, pk, back)
     if refusal is not None or opportunity is None:
-        return refusal or _refused(request, "", 404, back)
+        return refusal or move_refused(request, "", 404, back)
     target = request.POST.get("stage", "")
     stage = (
         OpportunityStage.objects.filter(company_id=actor.company.pk, pk=int(target)).first()
@@ -343,31 +333,31 @@ def kanban_move(request: AuthedHttpRequest, pk: str) -> HttpResponse:
         else None
     )
     if stage is None:
-        return _refused(request, _("Choose one of the sales stages."), 400, back)
+        return move_refused(request, _("Choose one of the sales stages."), 400, back)
     origin = request.POST.get("from", "")
     if origin and origin != str(opportunity.stage_id):
         message = _(
             "“%(name)s” was moved to “%(stage)s” meanwhile: reload the page to see it where it "
             "is now."
         ) % {"name": opportunity.name, "stage": opportunity.stage.name}
-        return _refused(request, message, 409, back)
+        return move_refused(request, message, 409, back)
     role = OpportunityStage.Role
     if stage.role in (role.WON, role.LOST) and stage.pk != opportunity.stage_id:
         # Winning asks the partner's new types, losing a lost reason: their dialogs.
         name = "opportunities:win" if stage.role == role.WON else "opportunities:lose"
         url = f"{reverse(name, args=[opportunity.pk])}?{urlencode({'next': back})}"
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"ok": False, "redirect": url})
         return redirect(url)
     if stage.pk != opportunity.stage_id:
         try:
             services.opportunity_move(actor=actor, opportunity=opportunity, stage=stage)
         except ConflictError as exc:
-            return _refused(request, " ".join(exc.messages), 409, back)
+            return move_refused(request, " ".join(exc.messages), 409, back)
         except ValidationError as exc:
-            return _refused(request, " ".join(exc.messages), 400, back)
+            return move_refused(request, " ".join(exc.messages), 400, back)
     done = _("“%(name)s” moved to “%(stage)s”.") % {"name": opportunity.name, "stage": stage.name}
-    if not _wants_json(request):
+    if not wants_json(request):
         messages.success(request, done)
         return redirect(back)
     card = board.board_card(request.user, opportunity.pk)
@@ -543,31 +533,31 @@ def calendar_move(request: AuthedHttpRequest, pk: str) -> HttpResponse:
     back = _back(request, reverse("opportunity_board:calendar"))
     actor, opportunity, refusal = _opportunity_or_refusal(request, pk, back)
     if refusal is not None or opportunity is None:
-        return refusal or _refused(request, "", 404, back)
+        return refusal or move_refused(request, "", 404, back)
     day = _day(request.POST.get("expected_close_date"))
     if day is None:
-        return _refused(request, _("Enter a date such as 2026-11-24."), 400, back)
+        return move_refused(request, _("Enter a date such as 2026-11-24."), 400, back)
     origin = request.POST.get("from", "")
     current = opportunity.expected_close_date
     if origin and origin != (current.isoformat() if current else ""):
         message = _(
             "The signing date of “%(name)s” was changed meanwhile: reload the page to see it."
         ) % {"name": opportunity.name}
-        return _refused(request, message, 409, back)
+        return move_refused(request, message, 409, back)
     if day != current:
         try:
             services.opportunity_reschedule(
                 actor=actor, opportunity=opportunity, expected_close_date=day
             )
         except ConflictError as exc:
-            return _refused(request, " ".join(exc.messages), 409, back)
+            return move_refused(request, " ".join(exc.messages), 409, back)
         except ValidationError as exc:
-            return _refused(request, " ".join(exc.messages), 400, back)
+            return move_refused(request, " ".join(exc.messages), 400, back)
     done = _("The signing of “%(name)s” is now expected on %(day)s.") % {
         "name": opportunity.name,
         "day": date_format(day, "DATE_FORMAT"),
     }
-    if not _wants_json(request):
+    if not wants_json(request):
         messages.success(request, done)
         return redirect(back)
     card = board.board_card(request.user, opportunity.pk)

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from piste.core.access import Actor, can_change, require_actor
+from piste.core.boards import move_refused, wants_json
 from piste.core.forms import add_service_errors, company_users, posted
 from piste.core.http import AuthedHttpRequest
 from piste.core.rights import Right
@@ -386,15 +387,8 @@ def _next(request: AuthedHttpRequest) -> str:
     return reverse("prospects:kanban")
 
 
-def _wants_json(request: AuthedHttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
 def _refused(request: AuthedHttpRequest, error: str, status: int) -> HttpResponse:
-    if _wants_json(request):
-        return JsonResponse({"ok": False, "error": error}, status=status)
-    messages.error(request, error)
-    return redirect(_next(request))
+    return move_refused(request, error, status, _next(request))
 
 
 @login_required
@@ -403,7 +397,7 @@ def prospect_move(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """A card dropped in another column (or its keyboard form), as static/piste/kanban.js sends
     it: JSON for the board, a redirect back to the board for a plain form. Moving to the won
     column wins the prospect; to the lost one is refused (losing needs a reason)."""
-    json = _wants_json(request)
+    json = wants_json(request)
     try:
         actor = _actor(request)
     except _Off:
