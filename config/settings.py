@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "piste.orders",
     "piste.opportunities",
     "piste.duplicates",
+    "piste.activities",
+    "piste.emails",
+    "piste.documents",
 ]
 
 MIDDLEWARE = [

@@ -27,6 +27,9 @@ urlpatterns = [
     path("duplicates/", include("piste.duplicates.urls_merge")),
     path("duplicates/", include("piste.duplicates.urls_warnings")),
     path("orders/", include("piste.orders.urls")),
+    path("events/", include("piste.activities.urls")),
+    path("emails/", include("piste.emails.urls")),
+    path("documents/", include("piste.documents.urls")),
     # The kanban and the calendar before the opportunity pages, whose ids they'd shadow.
     path("opportunities/", include("piste.opportunities.urls_board")),
     path("opportunities/", include("piste.opportunities.urls")),

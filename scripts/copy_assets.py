@@ -20,6 +20,8 @@ FILES = {
     "trix/dist/trix.umd.min.js": "trix/trix.umd.min.js",
     "trix/dist/trix.css": "trix/trix.css",
     "chart.js/dist/chart.umd.js": "chart.js/chart.umd.js",
+    "fullcalendar/index.global.min.js": "fullcalendar/index.global.min.js",
+    "@fullcalendar/core/locales/fr.global.min.js": "fullcalendar/locales/fr.global.min.js",
 }
 
 

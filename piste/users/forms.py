@@ -203,12 +203,26 @@ class CrmSettingsForm(BootstrapMixin, forms.ModelForm):
             "manage_prospect_statuses",
             "ignored_email_domains",
             "duplicate_scan",
+            "document_max_mb",
+            "document_extensions",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version
         self._style()
+
+    def clean_document_extensions(self) -> str:
+        # One list of lower-case extensions without dots, whatever the administrator typed.
+        words = self.cleaned_data["document_extensions"].replace(",", " ").split()
+        # In the order typed, once each (dict keeps the first occurrence).
+        extensions = list(dict.fromkeys(w.lstrip(".").lower() for w in words if w.strip(".")))
+        bad = [e for e in extensions if not e.isalnum() or len(e) > 10]
+        if bad:
+            raise forms.ValidationError(
+                _("Not a file extension: %(values)s.") % {"values": ", ".join(bad)}
+            )
+        return " ".join(extensions)
 
     def clean_ignored_email_domains(self) -> str:
         lines = self.cleaned_data["ignored_email_domains"].replace(",", "\n").splitlines()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -182,6 +183,21 @@ class CrmSettings(models.Model):
         blank=True,
         default="",
         help_text=_("Scans leads, partners and contacts for duplicates in the background."),
+    )
+    document_max_mb = models.PositiveIntegerField(
+        _("largest document (MB)"),
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(500)],
+        help_text=_("Files larger than this are refused on upload."),
+    )
+    document_extensions = models.TextField(
+        _("allowed document types"),
+        blank=True,
+        default=(
+            "pdf doc docx odt xls xlsx ods ppt pptx odp csv txt rtf "
+            "png jpg jpeg gif webp eml msg zip"
+        ),
+        help_text=_("File extensions, separated by spaces or new lines."),
     )
     version = models.PositiveIntegerField(default=1)
 

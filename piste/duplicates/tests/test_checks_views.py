@@ -180,6 +180,8 @@ def test_the_crm_settings_switch_the_scheduled_scan_on(personas):
         "/config/settings/",
         {
             "ignored_email_domains": crm.ignored_email_domains,
+            "document_max_mb": crm.document_max_mb,
+            "document_extensions": crm.document_extensions,
             "duplicate_scan": "weekly",
             "version": crm.version,
         },

@@ -88,6 +88,8 @@ def test_turning_the_option_on_gives_existing_prospects_the_default_status(perso
         "/config/settings/",
         {
             "ignored_email_domains": crm.ignored_email_domains,
+            "document_max_mb": crm.document_max_mb,
+            "document_extensions": crm.document_extensions,
             "version": crm.version,
             "manage_prospect_statuses": "on",
         },

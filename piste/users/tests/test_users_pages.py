@@ -846,6 +846,8 @@ def test_company_of_which_one_is_not_administrator_is_404(personas):
 def settings_data(crm: CrmSettings, **extra) -> dict:
     data = {
         "ignored_email_domains": crm.ignored_email_domains,
+        "document_max_mb": crm.document_max_mb,
+        "document_extensions": crm.document_extensions,
         "version": crm.version,
     }
     if crm.agencies_enabled:

@@ -1,0 +1,15 @@
+"""Placeholder views: replaced by the feature (issue 8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+
+
+def record_documents(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    raise Http404
+
+
+def record_print(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    raise Http404
