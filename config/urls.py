@@ -20,6 +20,8 @@ urlpatterns = [
     path("config/prospect-statuses/", include("piste.partners.urls_prospect_statuses")),
     path("config/opportunity-stages/", include("piste.opportunities.urls_stages")),
     path("config/layouts/", include("piste.core.urls_layouts")),
+    path("config/emails/", include("piste.emails.urls_config")),
+    path("config/print-templates/", include("piste.documents.urls_config")),
     path("config/", include("piste.core.urls")),
     path("leads/", include("piste.leads.urls_board")),
     path("leads/", include("piste.leads.urls")),
@@ -28,6 +30,7 @@ urlpatterns = [
     path("duplicates/", include("piste.duplicates.urls_warnings")),
     path("orders/", include("piste.orders.urls")),
     path("events/", include("piste.activities.urls")),
+    path("calendar/", include("piste.activities.urls_calendar")),
     path("emails/", include("piste.emails.urls")),
     path("documents/", include("piste.documents.urls")),
     # The kanban and the calendar before the opportunity pages, whose ids they'd shadow.
