@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 from django.utils.html import escape
 
-HTMX = {"HX-Request": "true"}
+HTMX: dict[str, str] = {"HX-Request": "true"}
 # What the lead lists' search box and filters send: the rows region alone.
 ROWS = {"HX-Request": "true", "HX-Target": "rows"}
 JSON = {"Accept": "application/json"}
@@ -842,3 +842,9 @@ from bench.scenarios_lead_kanban import SCENARIOS as _LEAD_KANBAN  # noqa: E402
 # back only after the whole measure.
 _CONVERT = next(i for i, s in enumerate(SCENARIOS) if s.name == "convert_lead")
 SCENARIOS[_CONVERT:_CONVERT] = _LEAD_KANBAN + _WARNINGS
+from bench.scenarios_documents import SCENARIOS as _DOCUMENTS  # noqa: E402
+
+SCENARIOS += _DOCUMENTS
+from bench.scenarios_calendar import SCENARIOS as _CALENDAR  # noqa: E402
+
+SCENARIOS += _CALENDAR

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from piste.core.models import CompanyOwned
 
@@ -52,7 +53,7 @@ class EventKind(models.TextChoices):
 
 class EventStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
-    DONE = "done", _("Done")
+    DONE = "done", pgettext_lazy("event status", "Done")
     CANCELLED = "cancelled", _("Cancelled")
 
 

@@ -60,7 +60,7 @@ KINDS: dict[str, RecordKind] = {
 @cache
 def _getter(path: str) -> Callable[[Any, Any], models.Model]:
     module, name = path.rsplit(".", 1)
-    return getattr(import_module(module), name)  # type: ignore[no-any-return]
+    return getattr(import_module(module), name)
 
 
 def record_kind(slug: str) -> RecordKind:

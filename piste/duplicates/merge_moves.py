@@ -30,6 +30,8 @@ from piste.partners.models import Contact
 # label, content type field, id field). Events, emails and documents add their line here.
 GENERIC_RELATED: list[tuple[str, str, str]] = [
     ("core.activity", "content_type", "object_id"),
+    ("documents.document", "content_type", "object_id"),
+    ("emails.email", "content_type", "object_id"),
 ]
 
 # Ids per UPDATE: PostgreSQL and SQLite take a thousand parameters at ease.

@@ -53,6 +53,9 @@ LIST_COLUMNS = (
     "city_name",
     "created_at",
     "scoring",
+    # The row icons: "send an email" is greyed out without an address or with do-not-email.
+    "email",
+    "do_not_email",
     *(column for column in SORTS.values() if not column.endswith("_id")),
     "status__name",
     "status__is_open",

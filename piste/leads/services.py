@@ -32,6 +32,7 @@ from piste.core.services import ConflictError
 from piste.core.statuses import status_by_role, statuses_install
 from piste.core.text import fold
 from piste.core.timeline import activities_record, activity_record
+from piste.documents.services import documents_delete_for_record, documents_delete_for_records
 from piste.geo.address import address_label, address_save
 from piste.geo.models import Address
 from piste.leads.models import Lead, LeadStatus, LostReason
@@ -426,6 +427,7 @@ def _delete(actor: Actor, lead: Lead) -> None:
     )
     address = lead.address
     logo = lead.logo.name if lead.logo else ""
+    documents_delete_for_record(record=lead)
     lead.delete()
     if address is not None:
         address.delete()
@@ -584,6 +586,7 @@ def leads_bulk_delete(*, actor: Actor, leads: QuerySet[Lead]) -> int:
     )
     address_ids = [r.address_id for r in rows if r.address_id]
     logos = [r.logo.name for r in rows if r.logo]
+    documents_delete_for_records(model=Lead, ids=[r.pk for r in rows])
     for ids in _chunks([r.pk for r in rows]):
         Lead.objects.filter(pk__in=ids).delete()
     for ids in _chunks(address_ids):

@@ -79,6 +79,8 @@ def _row_context(actor: Actor) -> dict[str, Any]:
     """
     detail = reverse("leads:detail", args=[0])
     take = reverse("leads:row_take_charge", args=[0])
+    event = reverse("activities:record_event_new", args=["lead", 0])
+    email = reverse("emails:compose", args=["lead", 0])
     return {
         "can_change": actor.has(Right.CHANGE_RECORDS),
         "scores": {score: stars(score) for score in range(6)},
@@ -86,6 +88,14 @@ def _row_context(actor: Actor) -> dict[str, Any]:
         "take_url": take[: take.rindex("0/")],
         "take_path": take[take.rindex("0/") + 1 :],
         "take_title": _("Take charge"),
+        # Row icons (seed 000): the group plans an event, the envelope sends an email.
+        "event_url": event[: event.rindex("0/")],
+        "event_path": event[event.rindex("0/") + 1 :],
+        "event_title": _("Plan an event"),
+        "email_url": email[: email.rindex("0/")],
+        "email_path": email[email.rindex("0/") + 1 :],
+        "email_title": _("Send an email"),
+        "no_email_title": _("No email can be sent to this lead"),
         "tag_title": _("Leads with this tag"),
         "unassigned": pgettext("lead", "Unassigned"),
     }

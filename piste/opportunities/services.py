@@ -30,6 +30,7 @@ from piste.core.services import ConflictError
 from piste.core.statuses import status_by_role
 from piste.core.text import fold
 from piste.core.timeline import activity_record
+from piste.documents.services import documents_delete_for_record
 from piste.leads.models import Lead, LeadSource, LostReason
 from piste.opportunities.models import MAX_AMOUNT, Opportunity, OpportunityStage, StageTotal
 from piste.opportunities.statuses import OPPORTUNITY_STAGES
@@ -589,6 +590,7 @@ def opportunity_delete(*, actor: Actor, opportunity: Opportunity) -> None:
         actor=actor.user,
         data={"message": f"{locked.reference} {locked.name}"},
     )
+    documents_delete_for_record(record=locked)
     locked.delete()
 
 

@@ -28,6 +28,7 @@ from piste.core.services import ConflictError
 from piste.core.statuses import status_by_role
 from piste.core.text import fold
 from piste.core.timeline import activity_record
+from piste.documents.services import documents_delete_for_record, documents_delete_for_records
 from piste.geo.address import address_label, address_save
 from piste.orders.models import SaleOrder
 from piste.partners import identifiers
@@ -547,6 +548,8 @@ def partner_delete(*, actor: Actor, partner: Partner, visible_contacts: int) -> 
     activity_record(
         obj=partner, verb=Activity.Verb.DELETED, actor=actor.user, data={"message": str(partner)}
     )
+    documents_delete_for_records(model=Contact, ids=[pk for pk, _address in contacts])
+    documents_delete_for_record(record=partner)
     try:
         partner.delete()
     except ProtectedError as exc:  # a link added by a later feature, not foreseen above
@@ -693,6 +696,7 @@ def contact_delete(*, actor: Actor, contact: Contact) -> None:
         data={"changes": [{"field": "contacts", "added": [], "removed": [str(contact)]}]},
     )
     address_id = contact.address_id
+    documents_delete_for_record(record=contact)
     try:
         contact.delete()
     except ProtectedError as exc:  # a link added by a later feature

@@ -8,6 +8,7 @@ row action (take charge) answers with the same markup.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import template
 from django.utils import formats
@@ -74,18 +75,46 @@ def lead_row(context: Any, row: Any) -> SafeString:
 
 
 def _take_charge(context: Any, row: Any) -> str:
-    """The row action: for a lead someone else holds (or nobody), unless it is lost. Every row
+    """The row actions: plan an event, send an email (seed 000's group and envelope icons),
+    and take charge of a lead someone else holds (or nobody), unless it is lost. Take charge
     submits one shared form (#row-actions): no token and hidden field per row."""
+    pk = row.pk
+    # Saving the event comes back to this list (``next``, checked by the event view).
+    back = urlencode({"type": "meeting", "next": context.get("list_url") or ""})
+    event = esc(f"{context['event_url']}{pk}{context['event_path']}?{back}")
+    event_title = esc(context["event_title"])
+    icons = (
+        f'<a class="btn btn-sm btn-outline-secondary" href="{event}" title="{event_title}"'
+        f' aria-labelledby="event-{pk} lead-name-{pk}" data-testid="row-plan-event">'
+        f'<i class="bi bi-people" aria-hidden="true"></i>'
+        f'<span class="visually-hidden" id="event-{pk}">{event_title}</span></a> '
+    )
+    if row.email and not row.do_not_email:
+        email = esc(f"{context['email_url']}{pk}{context['email_path']}")
+        email_title = esc(context["email_title"])
+        icons += (
+            f'<a class="btn btn-sm btn-outline-secondary" href="{email}" title="{email_title}"'
+            f' aria-labelledby="email-{pk} lead-name-{pk}" data-testid="row-send-email">'
+            f'<i class="bi bi-envelope" aria-hidden="true"></i>'
+            f'<span class="visually-hidden" id="email-{pk}">{email_title}</span></a> '
+        )
+    else:
+        icons += (
+            f'<span class="btn btn-sm btn-outline-secondary disabled" aria-disabled="true"'
+            f' title="{esc(context["no_email_title"])}"><i class="bi bi-envelope-x"'
+            f' aria-hidden="true"></i></span> '
+        )
     if row.assigned_to_id == context["request"].user.pk or row.is_lost:
-        return '<td class="text-end"></td>\n'
-    action = esc(f"{context['take_url']}{row.pk}{context['take_path']}")
+        return f'<td class="text-end text-nowrap">{icons}</td>\n'
+    action = esc(f"{context['take_url']}{pk}{context['take_path']}")
     title = esc(context["take_title"])
     return (
-        f'<td class="text-end"><button class="btn btn-sm btn-outline-primary" type="submit"'
-        f' form="row-actions" formaction="{action}" hx-post="{action}" hx-target="closest tr"'
-        f' hx-swap="outerHTML" title="{title}" aria-labelledby="take-{row.pk} lead-name-{row.pk}"'
-        f' data-testid="take-charge"><i class="bi bi-briefcase" aria-hidden="true"></i>'
-        f'<span class="visually-hidden" id="take-{row.pk}">{title}</span></button></td>\n'
+        f'<td class="text-end text-nowrap">{icons}<button class="btn btn-sm btn-outline-primary"'
+        f' type="submit" form="row-actions" formaction="{action}" hx-post="{action}"'
+        f' hx-target="closest tr" hx-swap="outerHTML" title="{title}"'
+        f' aria-labelledby="take-{pk} lead-name-{pk}" data-testid="take-charge">'
+        f'<i class="bi bi-briefcase" aria-hidden="true"></i>'
+        f'<span class="visually-hidden" id="take-{pk}">{title}</span></button></td>\n'
     )
 
 

@@ -29,7 +29,10 @@ REFERENCE = Template(
   <td>{% if row.assigned_to_id %}{{ row.assigned_to }}{% else %}<span class="text-body-secondary">{{ unassigned }}</span>{% endif %}</td>
   <td><span class="badge {% if row.status.is_open %}text-bg-primary{% else %}text-bg-secondary{% endif %}">{{ row.status.name }}</span></td>
   <td>{{ scores|get_item:row.scoring }}</td>
-  {% if can_change %}<td class="text-end">
+  {% if can_change %}<td class="text-end text-nowrap">
+    <a class="btn btn-sm btn-outline-secondary" href="{{ event_url }}{{ row.pk }}{{ event_path }}?type=meeting&amp;next={{ list_url|urlencode:'' }}" title="{{ event_title }}" aria-labelledby="event-{{ row.pk }} lead-name-{{ row.pk }}" data-testid="row-plan-event"><i class="bi bi-people" aria-hidden="true"></i><span class="visually-hidden" id="event-{{ row.pk }}">{{ event_title }}</span></a>
+    {% if row.email and not row.do_not_email %}<a class="btn btn-sm btn-outline-secondary" href="{{ email_url }}{{ row.pk }}{{ email_path }}" title="{{ email_title }}" aria-labelledby="email-{{ row.pk }} lead-name-{{ row.pk }}" data-testid="row-send-email"><i class="bi bi-envelope" aria-hidden="true"></i><span class="visually-hidden" id="email-{{ row.pk }}">{{ email_title }}</span></a>
+    {% else %}<span class="btn btn-sm btn-outline-secondary disabled" aria-disabled="true" title="{{ no_email_title }}"><i class="bi bi-envelope-x" aria-hidden="true"></i></span>{% endif %}
     {% if row.assigned_to_id != request.user.pk and not row.is_lost %}{# one shared form (#row-actions) for every row: no token and hidden field per row #}
     <button class="btn btn-sm btn-outline-primary" type="submit" form="row-actions" formaction="{{ take_url }}{{ row.pk }}{{ take_path }}" hx-post="{{ take_url }}{{ row.pk }}{{ take_path }}" hx-target="closest tr" hx-swap="outerHTML" title="{{ take_title }}" aria-labelledby="take-{{ row.pk }} lead-name-{{ row.pk }}" data-testid="take-charge"><i class="bi bi-briefcase" aria-hidden="true"></i><span class="visually-hidden" id="take-{{ row.pk }}">{{ take_title }}</span></button>
     {% endif %}
@@ -61,6 +64,7 @@ def test_rows_say_what_the_template_said(personas, world):  # noqa: F811
         enterprise_name="Dupont & fils",
         main_phone="+33612345678",
         city_name="Saint-Étienne",
+        email="zoe@dupont.example",
         scoring=4,
         tags=[vip],
     )

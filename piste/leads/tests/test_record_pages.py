@@ -296,8 +296,8 @@ def test_lead_page_query_count(personas, full_lead, django_assert_num_queries):
     # each referential it has (prefetched; an agency or an address would add theirs):
     # 6 job title, 7 industry sector, 8 department, 9 category;
     # 10 one page of timeline (with actors), 11 the company's statuses (status bar),
-    # 12 the lead's tags.
-    with django_assert_num_queries(12):
+    # 12 the lead's tags, 13 its last and next event dates (one query, two subqueries).
+    with django_assert_num_queries(13):
         response = client.get(url("detail", full_lead))
     assert response.status_code == 200
 

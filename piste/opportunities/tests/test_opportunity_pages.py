@@ -475,8 +475,8 @@ def test_page_shows_the_opportunity_and_its_status_bar(personas, world, django_a
     # 1-4. session, user, memberships, team ids; 5. the opportunity with its stage, partner,
     # owner, team, source, lost reason, creator and lead; 6. the stages; 7. the form's contacts
     # (ModelForm initial); 8. the offered partners; 9. the partner's contacts; 10. one page of
-    # timeline; 11. the teams and sources; 12. the owners.
-    with django_assert_num_queries(12):
+    # timeline; 11. the teams and sources; 12. the owners; 13. its last and next event dates.
+    with django_assert_num_queries(13):
         response = client.get(url(opportunity))
     html = page(response)
     assert "Refonte du site" in html and "OPP-00001" in html

@@ -220,9 +220,10 @@ def test_partner_page_query_count_is_pinned(personas):
     # 7 the tags offered, 8 the parent companies offered, 9 the company's form layout, 10-11 its
     # contacts (its own, those also attached), then the choices of the selects in page order:
     # 12 categories, industry sectors, teams and sources (one query), 13 countries (the main
-    # address block: the empty invoicing and delivery blocks are buttons), 14 users. The orders
-    # and the timeline are read when their tabs are opened.
-    assert len(queries) == 14, "\n".join(q["sql"] for q in queries)
+    # address block: the empty invoicing and delivery blocks are buttons), 14 users, 15 its last
+    # and next event dates. The orders, the timeline, the events, emails and documents are read
+    # when their tabs are opened.
+    assert len(queries) == 15, "\n".join(q["sql"] for q in queries)
     assert response.content.decode().count('data-testid="contact-row"') == 5
 
 

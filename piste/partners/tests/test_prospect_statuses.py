@@ -618,9 +618,9 @@ def test_partner_page_query_count_with_the_status_bar(on):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(f"/partners/{partner.pk}/")
     assert response.status_code == 200
-    # The 14 queries of test_pages.test_partner_page_query_count_is_pinned (its contacts, tags,
-    # choices…), plus 15 the company's prospect statuses.
-    assert len(queries) == 15, "\n".join(q["sql"] for q in queries)
+    # The 15 queries of test_pages.test_partner_page_query_count_is_pinned (its contacts, tags,
+    # choices, event dates…), plus 16 the company's prospect statuses.
+    assert len(queries) == 16, "\n".join(q["sql"] for q in queries)
 
 
 def test_lost_prospect_page_reads_its_reason_once_more(on):
@@ -630,5 +630,5 @@ def test_lost_prospect_page_reads_its_reason_once_more(on):
     client.get(f"/partners/{partner.pk}/")
     with CaptureQueriesContext(connection) as queries:
         client.get(f"/partners/{partner.pk}/")
-    # 15 as above, plus 16 its lost reason.
-    assert len(queries) == 16, "\n".join(q["sql"] for q in queries)
+    # 16 as above, plus 17 its lost reason.
+    assert len(queries) == 17, "\n".join(q["sql"] for q in queries)

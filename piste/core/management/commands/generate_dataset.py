@@ -24,6 +24,7 @@ from django.db import connection, models, transaction
 from django.db.models import ForeignObjectRel
 from django.utils import timezone
 
+from piste.activities.models import Event, EventAttendee
 from piste.core.models import Activity, NamedReferential, Tag
 from piste.core.referentials import REGISTRY
 from piste.core.rights import Role
@@ -238,7 +239,8 @@ class Command(BaseCommand):
         # A partner's orders and contacts are deleted before it (the targets' order) and its
         # subsidiaries let go of it below: then only many-to-many links point at partners.
         nulled = _NULLED_REFERENCES.get(model, ())
-        handled: tuple[type[models.Model], ...] = tuple(m for m, _column in nulled)
+        cascaded = _DELETED_REFERENCES.get(model, ())
+        handled: tuple[type[models.Model], ...] = tuple(m for m, _c in (*nulled, *cascaded))
         if model is Partner:
             handled += (Opportunity, SaleOrder, Contact)
         links = _link_tables(model, handled=handled)
@@ -253,6 +255,12 @@ class Command(BaseCommand):
                 # Converted leads and generated opportunities forget the deleted rows.
                 cursor.execute(
                     f"UPDATE {quote(other._meta.db_table)} SET {quote(column)} = NULL "  # noqa: S608
+                    f"WHERE {quote(column)} IN (SELECT id FROM {table} WHERE company_id = %s)",
+                    [company.pk],
+                )
+            for other, column in cascaded:
+                cursor.execute(
+                    f"DELETE FROM {quote(other._meta.db_table)} "  # noqa: S608
                     f"WHERE {quote(column)} IN (SELECT id FROM {table} WHERE company_id = %s)",
                     [company.pk],
                 )
@@ -634,9 +642,16 @@ def _ids(model: type[models.Model], company: Company, *, limit: int | None = Non
 # References that let go of a deleted row (on_delete=SET_NULL): (model, column) per target.
 _NULLED_REFERENCES: dict[type[models.Model], tuple[tuple[type[models.Model], str], ...]] = {
     # merged_into: records archived by a merge point at their survivor (piste.duplicates).
-    Lead: ((Opportunity, "lead_id"), (Lead, "merged_into_id")),
-    Partner: ((Lead, "partner_id"), (Partner, "merged_into_id")),
-    Contact: ((Lead, "contact_id"), (Contact, "merged_into_id")),
+    # Events stay in the calendars when their record goes (piste.activities).
+    Lead: ((Opportunity, "lead_id"), (Lead, "merged_into_id"), (Event, "lead_id")),
+    Partner: ((Lead, "partner_id"), (Partner, "merged_into_id"), (Event, "partner_id")),
+    Contact: ((Lead, "contact_id"), (Contact, "merged_into_id"), (Event, "contact_id")),
+    Opportunity: ((Event, "opportunity_id"),),
+}
+# References deleted with the row (on_delete=CASCADE): an event's guests.
+_DELETED_REFERENCES: dict[type[models.Model], tuple[tuple[type[models.Model], str], ...]] = {
+    Lead: ((EventAttendee, "lead_id"),),
+    Contact: ((EventAttendee, "contact_id"),),
 }
 
 

@@ -19,10 +19,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from piste.activities.demo import demo_events
 from piste.core.access import Actor, require_actor
 from piste.core.models import NamedReferential, Tag
 from piste.core.rights import Role
 from piste.core.services import referential_create
+from piste.emails.services import email_templates_install_defaults
 from piste.geo.models import City, Country
 from piste.leads import services as leads
 from piste.leads.models import CompanySize, LeadSource, LostReason
@@ -689,6 +691,8 @@ def load_demo() -> dict[str, User]:
     demo_partners(durand, users)
     demo_orders(durand, users)
     demo_opportunities(durand, users)
+    demo_events(durand, users)
+    email_templates_install_defaults(durand)
     return users
 
 
