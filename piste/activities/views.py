@@ -121,7 +121,9 @@ def _saved(request: AuthedHttpRequest, event: Event, default: str) -> HttpRespon
 def _form_response(request: AuthedHttpRequest, context: dict[str, Any]) -> HttpResponse:
     if request.htmx and request.htmx.target == "record-dialog":
         return render(request, f"{FORM}#dialog", context)
-    return render(request, FORM, context)
+    # The page of its own posts plainly: the save then goes back to ``next`` (the list of the
+    # row icon) instead of answering in place.
+    return render(request, FORM, {**context, "plain": True})
 
 
 def _create(

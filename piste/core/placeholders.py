@@ -63,11 +63,15 @@ class PlaceholderError(ValueError):
 
     def __init__(self, message: str, line: int | None = None) -> None:
         self.line = line
-        super().__init__(
-            _("Line %(line)s: %(message)s") % {"line": line, "message": message}
-            if line
-            else message
-        )
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        # Worded when shown, in the reader's language: a template is often rendered in its own
+        # language (a French report printed by an English-speaking user).
+        if self.line:
+            return _("Line %(line)s: %(message)s") % {"line": self.line, "message": self.message}
+        return self.message
 
 
 def _compile(source: str) -> Any:

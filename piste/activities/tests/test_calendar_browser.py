@@ -86,7 +86,8 @@ def test_an_event_dragged_to_another_day_is_saved_and_a_refusal_puts_it_back(
         calendar.locator(".fc-event", has_text="Appel Durand"),
         calendar.locator(f"td.fc-daygrid-day[data-date='{other_day.isoformat()}']"),
     )
-    expect(status).to_contain_text("changed by someone else meanwhile")
+    # The browser speaks French (Playwright locale fr-FR in tests/test_browser._page).
+    expect(status).to_contain_text("modifié par quelqu’un d’autre entre-temps")
     expect(
         calendar.locator(f"td[data-date='{day.isoformat()}'] .fc-event", has_text="Appel Durand")
     ).to_be_visible()

@@ -152,6 +152,23 @@ def test_plain_post_goes_back_to_the_record(personas, lead):
     assert Event.objects.get().kind == "task"
 
 
+def test_the_page_of_its_own_posts_plainly_and_goes_back_to_next(personas, lead):
+    # The lead list's row icon opens this page: its form must not aim at a dialog, and the
+    # save comes back to the list.
+    client = en_client(personas.salesperson)
+    html = page(client.get(new_url(lead) + "&next=/leads/open/"))
+    assert (
+        'data-testid="event-form"' in html
+        and "hx-post" not in html.split('data-testid="event-form"')[0].rsplit("<form", 1)[1]
+    )
+    assert 'name="next" value="/leads/open/"' in html
+    response = client.post(new_url(lead), {**form(), "next": "/leads/open/"})
+    assert response.status_code == 302 and response["Location"] == "/leads/open/"
+    assert client.post(new_url(lead), {**form(), "next": "https://evil.test/"})["Location"] == (
+        f"/leads/{lead.pk}/"
+    )
+
+
 def test_guests_offered_include_the_lead_and_company_users(personas, lead):
     response = en_client(personas.salesperson).post(
         new_url(lead), form(users=[personas.teammate.pk], leads=[lead.pk]), headers=DIALOG
