@@ -87,7 +87,7 @@ def test_an_event_dragged_to_another_day_is_saved_and_a_refusal_puts_it_back(
         calendar.locator(f"td.fc-daygrid-day[data-date='{other_day.isoformat()}']"),
     )
     # The browser speaks French (Playwright locale fr-FR in tests/test_browser._page).
-    expect(status).to_contain_text("modifié par quelqu’un d’autre entre-temps")
+    expect(status).to_contain_text("autre entre-temps : rechargez le calendrier")
     expect(
         calendar.locator(f"td[data-date='{day.isoformat()}'] .fc-event", has_text="Appel Durand")
     ).to_be_visible()
