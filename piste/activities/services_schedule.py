@@ -22,6 +22,21 @@ def reminders_follow_start(event: Event) -> None:
             reminder.save(update_fields=["remind_at", "sent_at"])
 
 
+class MovedMeanwhile(Exception):
+    """The event changed since the user saw it (another version): the move is refused."""
+
+
+@transaction.atomic
+def event_move(*, event: Event, start: datetime, end: datetime, version: int | None) -> Event:
+    """The calendar's drag and drop: ``event_reschedule`` if the event is still at the version
+    the user saw (its row locked while compared, so two moves cannot both pass);
+    MovedMeanwhile otherwise. The caller checked the user may change it."""
+    current = Event.objects.select_for_update().filter(pk=event.pk).values("version").first()
+    if current is None or version != current["version"]:
+        raise MovedMeanwhile
+    return event_reschedule(event=event, start=start, end=end)
+
+
 @transaction.atomic
 def event_reschedule(*, event: Event, start: datetime, end: datetime) -> Event:
     """New start and end (end >= start; a note keeps end == start), version bumped."""

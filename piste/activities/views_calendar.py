@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,7 +28,7 @@ from piste.activities import selectors_calendar as cal
 from piste.activities.ical import all_day_span
 from piste.activities.models import Event, EventKind, EventStatus
 from piste.activities.selectors import event_get_for_user
-from piste.activities.services_schedule import event_reschedule
+from piste.activities.services_schedule import MovedMeanwhile, event_move
 from piste.core.access import can_change, company_required, require_actor
 from piste.core.http import AuthedHttpRequest
 from piste.core.rights import Right
@@ -240,21 +239,19 @@ def move(request: AuthedHttpRequest) -> HttpResponse:
     except cal.CalendarError as exc:
         return _error(str(exc))
     version = request.POST.get("version", "")
-    with transaction.atomic():
-        # The row locked while its version is compared: two moves cannot both pass.
-        current = Event.objects.select_for_update().filter(pk=event.pk).values("version").first()
-        if current is None:
-            return _error(unseen, 404)
-        if not is_id(version) or int(version) != current["version"]:
-            return _error(
-                _(
-                    "“%(subject)s” was changed by someone else meanwhile: reload the calendar "
-                    "to see it where it is now."
-                )
-                % {"subject": event.subject},
-                409,
+    try:
+        event = event_move(
+            event=event, start=start, end=end, version=int(version) if is_id(version) else None
+        )
+    except MovedMeanwhile:
+        return _error(
+            _(
+                "“%(subject)s” was changed by someone else meanwhile: reload the calendar "
+                "to see it where it is now."
             )
-        event = event_reschedule(event=event, start=start, end=end)
+            % {"subject": event.subject},
+            409,
+        )
     row = {name: getattr(event, name) for name in cal.COLUMNS}
     when = date_format(timezone.localtime(event.start), "DATETIME_FORMAT")
     if event.all_day:
