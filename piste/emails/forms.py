@@ -129,7 +129,8 @@ class EmailAccountForm(forms.ModelForm):
     password = forms.CharField(
         label=_("Password"),
         required=False,
-        max_length=500,
+        # Stored encrypted (about twice as long) in a 500-character column.
+        max_length=200,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )

@@ -25,6 +25,7 @@ from piste.core.models import Activity
 from piste.core.placeholders import PlaceholderError, check_placeholders
 from piste.core.records import kind_of
 from piste.core.rights import Right
+from piste.core.secrets import secret_decrypt, secret_encrypt
 from piste.core.timeline import activity_record
 from piste.documents.validation import validate_upload
 from piste.emails.models import (
@@ -84,7 +85,8 @@ def email_account_save(
         if name in data:
             setattr(account, name, data[name])
     if data.get("password"):
-        account.password = data["password"]
+        # Encrypted at rest (piste.core.secrets): a database copy does not give it away.
+        account.password = secret_encrypt(data["password"])
     if account.user_id is not None:
         # A personal account is its user's, never the company's default.
         account.is_default = False
@@ -113,7 +115,7 @@ def _connection(account: EmailAccount | None) -> BaseEmailBackend:
         host=account.host,
         port=account.port,
         username=account.username or None,
-        password=account.password or None,
+        password=secret_decrypt(account.password) or None,
         use_tls=account.security == EmailAccount.Security.STARTTLS,
         use_ssl=account.security == EmailAccount.Security.SSL,
         timeout=account.timeout,
@@ -135,9 +137,9 @@ def email_account_test(*, actor: Actor, account: EmailAccount, to: str) -> None:
         % {"name": account.name},
         from_email=account.sender,
         to=[to],
-        connection=_connection(account),
     )
     try:
+        message.connection = _connection(account)
         message.send()
     except Exception as exc:  # any socket, TLS or SMTP failure: shown to the administrator
         raise ValidationError(

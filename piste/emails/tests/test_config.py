@@ -4,10 +4,14 @@ SMTP server) and templates (placeholders checked on save, the error naming its l
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from piste.core.access import require_actor
+from piste.core.secrets import SecretUnreadable, secret_decrypt
 from piste.core.testing import en_client
 from piste.emails import services
 from piste.emails.models import EmailAccount, EmailTemplate
+from piste.emails.services import _connection, email_account_test
 from piste.emails.tests.conftest import free_port
 from piste.emails.tests.support import make_template, parsed, text
 
@@ -61,13 +65,31 @@ def test_an_account_is_created_and_its_password_never_shown(personas):
     response = client.post("/config/emails/accounts/new/", account_data(), follow=True)
     assert "The email account is saved." in text(response)
     account = EmailAccount.objects.get()
-    assert account.password == "s3cret-pass" and account.is_default
+    # Stored encrypted, given back to the SMTP connection only.
+    assert account.password.startswith("fernet:") and "s3cret" not in account.password
+    assert secret_decrypt(account.password) == "s3cret-pass" and account.is_default
     assert "s3cret-pass" not in text(response)
     assert "s3cret-pass" not in text(client.get("/config/emails/accounts/"))
     # Saving without typing it keeps it.
     client.post(f"/config/emails/accounts/{account.pk}/", account_data(password="", name="V2"))
     account.refresh_from_db()
-    assert account.name == "V2" and account.password == "s3cret-pass"
+    assert account.name == "V2" and secret_decrypt(account.password) == "s3cret-pass"
+
+
+def test_a_password_unreadable_after_a_secret_key_change_says_so(personas, settings):
+    client = en_client(personas.administrator)
+    client.post("/config/emails/accounts/new/", account_data())
+    account = EmailAccount.objects.get()
+    assert getattr(_connection(account), "password", None) == "s3cret-pass"
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+    with pytest.raises(SecretUnreadable, match="enter it again"):
+        _connection(account)
+    # The test send says so instead of failing (through the service: the new key also ends
+    # the administrator's session).
+    with pytest.raises(ValidationError, match="enter it again"):
+        email_account_test(
+            actor=require_actor(personas.administrator), account=account, to="a@b.test"
+        )
 
 
 def test_a_new_default_account_replaces_the_previous_one(personas, saved_account):
