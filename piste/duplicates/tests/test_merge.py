@@ -412,3 +412,40 @@ def test_ten_thousand_related_rows_merge_in_one_go(personas, django_assert_max_n
     assert log.moved_count == 10_001
     assert Activity.objects.filter(content_type=partner_type, object_id=b.pk).count() == 1
     assert Activity.objects.filter(content_type=partner_type, object_id=a.pk).count() == 10_003
+
+
+def test_events_emails_and_documents_move_to_the_survivor_and_back_on_undo(personas):
+    """Issue 8's records follow a merge: events by their foreign key, emails and documents by
+    their generic link (``merge_moves.GENERIC_RELATED``); undo puts each back."""
+    from django.core.files.base import ContentFile
+
+    from piste.activities.tests.factories import make_event
+    from piste.documents.models import Document
+    from piste.duplicates.services_merge import merge_undo
+    from piste.emails.models import Email
+
+    a = make_lead(personas.salesperson, last_name="A")
+    b = make_lead(personas.salesperson, last_name="B")
+    event = make_event(personas.salesperson, b)
+    lead_type = ContentType.objects.get_for_model(Lead)
+    email = Email.objects.create(
+        company=personas.company, content_type=lead_type, object_id=b.pk, subject="Devis",
+        to=["b@lead.test"], cc=[], from_address="piste@example.test",
+    )  # fmt: skip
+    document = Document(
+        company=personas.company, content_type=lead_type, object_id=b.pk, name="devis.pdf",
+        size=4, uploaded_by=personas.salesperson,
+    )  # fmt: skip
+    document.file.save("devis.pdf", ContentFile(b"%PDF"), save=True)
+
+    log = records_merge(
+        actor=actor(personas.manager), entity="lead", survivor=a, others=[b], choices={}
+    )
+    assert reload(event).lead_id == a.pk
+    assert reload(email).object_id == a.pk
+    assert reload(document).object_id == a.pk
+
+    merge_undo(actor=actor(personas.manager), log=log)
+    assert reload(event).lead_id == b.pk
+    assert reload(email).object_id == b.pk
+    assert reload(document).object_id == b.pk
