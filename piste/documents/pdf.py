@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from weasyprint import CSS, HTML
-from weasyprint.urls import URLFetcher
-
 # WeasyPrint logs an error for each refused URL and each CSS rule it ignores: a detail of an
-# administrator's template, not an incident of the server.
+# administrator's template, not an incident of the server. Set before the import, which already
+# reports its progress (parsing its own style sheets).
 logging.getLogger("weasyprint").setLevel(logging.CRITICAL)
+
+from weasyprint import CSS, HTML  # noqa: E402
+from weasyprint.urls import URLFetcher  # noqa: E402
 
 
 class PdfError(ValueError):
