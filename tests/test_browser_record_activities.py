@@ -9,6 +9,7 @@ import datetime as dt
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -29,9 +30,9 @@ browser = test_browser.browser
 pytestmark = [pytest.mark.browser]
 
 
-def _attachments(message: Message) -> dict[str, bytes]:
+def _attachments(message: Message) -> dict[str, Any]:
     return {
-        part.get_filename(): part.get_payload(decode=True)
+        str(part.get_filename()): part.get_payload(decode=True)
         for part in message.walk()
         if part.get_filename()
     }
