@@ -55,8 +55,11 @@ def event_json(row: dict[str, Any], prefix: str, now: datetime) -> dict[str, Any
         first, last = all_day_span(row["start"], row["end"])
         start, end = first.isoformat(), (last + timedelta(days=1)).isoformat()
     else:
-        start = timezone.localtime(row["start"]).isoformat()
-        end = timezone.localtime(row["end"]).isoformat()
+        # Wall-clock times of Piste's time zone, without offset: the calendar is told that
+        # zone by name (``data-time-zone``) and shows them as they are, whatever the
+        # browser's own zone; it sends moves back the same way (parse_moment: local time).
+        start = timezone.localtime(row["start"]).replace(tzinfo=None).isoformat()
+        end = timezone.localtime(row["end"]).replace(tzinfo=None).isoformat()
     key = str(row["id"])
     return {
         "id": key,
@@ -139,6 +142,7 @@ def page(request: AuthedHttpRequest) -> HttpResponse:
         "capped": capped,
         "month_title": date_format(first, "F Y").capitalize(),
         "initial_date": first.isoformat(),
+        "time_zone": timezone.get_current_timezone_name(),
         "previous_url": f"?{urlencode({**query, 'date': previous_month.isoformat()})}",
         "next_url": f"?{urlencode({**query, 'date': next_month.isoformat()})}",
         "events_url": reverse("calendar:events"),

@@ -131,6 +131,9 @@
 
     var calendar = new window.FullCalendar.Calendar(el, {
       locale: document.documentElement.lang || "fr",
+      // Piste's time zone by name (no time zone plugin): event times come and go as wall-clock
+      // times of that zone, the same on every user's machine.
+      timeZone: el.dataset.timeZone || "local",
       initialView: "dayGridMonth",
       initialDate: el.dataset.initialDate || undefined,
       headerToolbar: {

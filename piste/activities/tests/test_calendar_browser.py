@@ -59,6 +59,8 @@ def test_an_event_dragged_to_another_day_is_saved_and_a_refusal_puts_it_back(
     calendar = page.locator("[data-testid=events-calendar]")
     item = calendar.locator(".fc-event", has_text="Visite Morel")
     expect(item).to_be_visible()
+    # Shown at Piste's wall-clock time (10 h in Paris), whatever the browser's zone (UTC here).
+    expect(item.locator(".fc-event-time")).to_contain_text("10")
     # FullCalendar's own stylesheet applied (its <style> carries the CSP nonce).
     expect(calendar.locator(".fc-daygrid-day-frame").first).to_have_css("position", "relative")
     # The plain list below lists it as a link too.

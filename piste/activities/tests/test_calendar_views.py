@@ -88,8 +88,9 @@ def test_events_json_for_fullcalendar(personas: Personas):
     late = make_event(me, "2026-06-01 09:00", kind=EventKind.TASK, subject="Relancer")
     response = fetch(en_client(me))
     by_id = {int(e["id"]): e for e in response.json()["events"]}
-    assert by_id[timed.pk]["start"] == "2026-06-10T09:30:00+02:00"
-    assert by_id[timed.pk]["end"] == "2026-06-10T11:00:00+02:00"
+    # Wall-clock time of Piste's zone, no offset: the calendar is set to that zone by name.
+    assert by_id[timed.pk]["start"] == "2026-06-10T09:30:00"
+    assert by_id[timed.pk]["end"] == "2026-06-10T11:00:00"
     assert by_id[timed.pk]["url"] == f"/events/{timed.pk}/"
     assert by_id[timed.pk]["extendedProps"]["version"] == 1
     assert by_id[timed.pk]["classNames"] == ["ev-meeting", "ev-planned"]
