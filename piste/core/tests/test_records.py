@@ -34,3 +34,26 @@ def test_unknown_kinds_and_unseen_records_are_404(personas):
     ):
         with pytest.raises(Http404):
             record_get_for_user(user, kind, pk)
+
+
+@pytest.mark.parametrize("name", ["record_actions", "record_tabs", "record_tab_panes"])
+def test_a_cached_fragment_is_the_template_rendered_for_the_record(name):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from piste.core.templatetags.records import record_fragment
+
+    for language in ("fr", "en"):
+        with translation.override(language):
+            for pk in (7, 123456):
+                record = _Record(pk)
+                expected = render_to_string(
+                    f"components/{name}.html", {"kind": "partner", "record": record, "first": False}
+                )
+                assert record_fragment(name, "partner", record) == expected
+                assert f"/partner/{pk}/" in expected
+    with translation.override("fr"):
+        french = record_fragment("record_actions", "lead", _Record(1))
+    with translation.override("en"):
+        english = record_fragment("record_actions", "lead", _Record(1))
+    assert "Envoyer un email" in french and "Send an email" in english
