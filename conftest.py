@@ -1,13 +1,35 @@
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
 
-from piste.core.testing import Personas, make_personas
+import pytest
+from aiosmtpd.controller import Controller
+
+from piste.core.testing import Personas, SmtpCollector, free_port, make_personas
 
 
 @pytest.fixture
 def personas(db) -> Personas:
     return make_personas()
+
+
+@pytest.fixture
+def smtp(settings) -> Iterator[SmtpCollector]:
+    """A real SMTP server on loopback, and Django's SMTP backend pointed at it."""
+    handler = SmtpCollector()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    yield handler
+    controller.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from piste.core.testing import Personas
 from piste.documents.models import Document
 from piste.documents.tests.test_documents_browser import _drop
 from piste.emails.models import Email
-from piste.emails.tests.conftest import immediate_huey, smtp  # noqa: F401 (fixtures)
+from piste.emails.tests.conftest import immediate_huey  # noqa: F401 (a fixture)
 from piste.emails.tests.support import make_template
 from piste.leads.tests.factories import make_lead
 from tests import test_browser
@@ -43,7 +43,7 @@ def test_call_email_document_and_printed_report_on_one_lead(
     live_server,
     transactional_db,
     personas: Personas,
-    smtp,  # noqa: F811
+    smtp,
     immediate_huey,  # noqa: F811
     tmp_path,
 ):

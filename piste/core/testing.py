@@ -12,7 +12,9 @@ Company A ("Durand Conseil") has two teams, North and South:
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
+from typing import Any
 
 from django.test import Client
 
@@ -116,3 +118,25 @@ def make_personas() -> Personas:
         reader=reader,
         other=other,
     )
+
+
+# A real SMTP server on loopback (aiosmtpd), behind the ``smtp`` fixture of conftest.py -----
+
+
+class SmtpCollector:
+    """What the loopback SMTP server received: ``envelopes`` in order; ``port`` it listens on."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+        self.port = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's hook
+        self.envelopes.append(envelope)
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (for a server to start, or a refused connection)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import threading
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import connection
 
 from piste.activities import services
@@ -19,39 +17,9 @@ from piste.activities.models import EventReminder
 from piste.activities.services_reminders import _claim, reminders_send_due
 from piste.activities.tasks import send_event_reminders
 from piste.activities.tests.factories import actor, at, make_event, reload
+from piste.core.testing import free_port
 
-
-class Collector:
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server on loopback, and Django's SMTP backend pointed at it."""
-    handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
-    yield handler
-    controller.stop()
+# The ``smtp`` fixture (a real SMTP server on loopback) is in conftest.py.
 
 
 def message_of(envelope):
@@ -130,7 +98,7 @@ def test_reminder_for_all_reaches_each_user_once(personas, smtp):
 def test_a_refused_mail_is_tried_again_next_run(personas, settings):
     event = planned(personas)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", _free_port(), 2
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
     assert reminders_send_due(now=event.start) == 0
     assert EventReminder.objects.get().sent_at is None
 

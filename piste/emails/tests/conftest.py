@@ -3,54 +3,24 @@ in this process, and one record of each kind owned by the salesperson persona.""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from piste.core.access import actor_for
-from piste.core.testing import Personas
+from piste.core.testing import Personas, SmtpCollector
 from piste.leads.tests.factories import make_lead
 from piste.opportunities import services as opportunity_services
 from piste.partners.tests.factories import make_contact, make_partner
 
 
-class Collector:
-    def __init__(self) -> None:
-        self.envelopes: list[Any] = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def smtp(settings) -> Iterator[Collector]:
-    """A real SMTP server on loopback, and Django's SMTP backend pointed at it (emails sent
-    without an account of their own use these settings)."""
-    handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
+def smtp(smtp: SmtpCollector, settings) -> SmtpCollector:
+    """The real loopback SMTP server of conftest.py, with a known sender: emails sent without
+    an account of their own use Django's mail settings."""
     settings.DEFAULT_FROM_EMAIL = "Piste <piste@example.test>"
-    handler.port = controller.port  # type: ignore[attr-defined]
-    yield handler
-    controller.stop()
+    return smtp
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ from django.core.exceptions import ValidationError
 
 from piste.core.access import require_actor
 from piste.core.secrets import SecretUnreadable, secret_decrypt
-from piste.core.testing import en_client
+from piste.core.testing import en_client, free_port
 from piste.emails import services
 from piste.emails.models import EmailAccount, EmailTemplate
 from piste.emails.services import _connection, email_account_test
-from piste.emails.tests.conftest import free_port
 from piste.emails.tests.support import make_template, parsed, text
 
 

@@ -7,11 +7,10 @@ import datetime
 
 import pytest
 
-from piste.core.testing import en_client
+from piste.core.testing import en_client, free_port
 from piste.emails import services
 from piste.emails.models import Email, EmailAccount
 from piste.emails.tasks import RETRIES
-from piste.emails.tests.conftest import free_port
 from piste.emails.tests.support import parsed, pdf, queue, text
 
 State = Email.State

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from piste.core.testing import free_port
 from piste.emails.models import Email
 from piste.emails.tasks import send_email
-from piste.emails.tests.conftest import free_port
 from piste.emails.tests.support import parsed, pdf, queue
 from tests.test_jobs import _consume, redis_huey  # noqa: F401 (a fixture)
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import mail
 from django.core.cache import cache
 from django.test import Client
@@ -220,37 +218,7 @@ def test_password_change_needs_a_signed_in_user(db):
     assert Client().get("/profile/password/")["Location"].startswith("/login/")
 
 
-class Collector:
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server on loopback, and Django's SMTP backend pointed at it."""
-    handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
-    yield handler
-    controller.stop()
+# The ``smtp`` fixture (a real SMTP server on loopback) is in conftest.py.
 
 
 def body_of(raw: bytes) -> str:
