@@ -89,6 +89,17 @@ def record_url(record: models.Model) -> str:
     return reverse(kind_of(record).detail_url, args=[record.pk])
 
 
+def kind_of_content_type(content_type_id: int) -> RecordKind:
+    """The kind a generic link's content type (documents, emails) stands for; 404 for any other
+    model."""
+    content_type = ContentType.objects.get_for_id(content_type_id)  # cached by Django
+    label = f"{content_type.app_label}.{content_type.model}"
+    for kind in KINDS.values():
+        if kind.model_label.lower() == label:
+            return kind
+    raise Http404
+
+
 def content_type_of(slug: str) -> ContentType:
     """The content type generic links (documents, emails) store for a kind (cached by Django)."""
     return ContentType.objects.get_for_model(record_kind(slug).model)

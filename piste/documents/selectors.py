@@ -8,24 +8,13 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
-from django.http import Http404
 
 from piste.core.access import get_or_404, in_company, require_actor
-from piste.core.records import KINDS, RecordKind, record_get_for_user
+from piste.core.records import kind_of_content_type, record_get_for_user
 from piste.documents.models import Document, PrintTemplate
 
 # The Documents tab shows at most this many documents (newest first).
 TAB_LIMIT = 200
-
-
-def kind_of_content_type(content_type_id: int) -> RecordKind:
-    """The record kind a document's content type stands for; 404 for any other model."""
-    content_type = ContentType.objects.get_for_id(content_type_id)  # cached by Django
-    label = f"{content_type.app_label}.{content_type.model}"
-    for kind in KINDS.values():
-        if kind.model_label.lower() == label:
-            return kind
-    raise Http404
 
 
 def documents_of(record: models.Model) -> list[Document]:

@@ -14,7 +14,7 @@ from piste.core.access import actor_for, get_or_404, in_company
 from piste.core.html import sanitise_html
 from piste.core.pagination import Page, keyset_page
 from piste.core.placeholders import record_context, render_placeholders
-from piste.core.records import KINDS, record_get_for_user
+from piste.core.records import kind_of_content_type, record_get_for_user
 from piste.core.rights import Scope
 from piste.emails.models import Email, EmailAccount, EmailTemplate
 
@@ -47,16 +47,9 @@ def email_get_for_user(user: Any, pk: Any) -> Email:
         pk,
     )
     if actor.scope != Scope.COMPANY and email.sender_id != actor.user.pk:
-        record_get_for_user(user, _slug(email.content_type), email.object_id)
+        kind = kind_of_content_type(email.content_type_id)
+        record_get_for_user(user, kind.slug, email.object_id)
     return email
-
-
-def _slug(content_type: ContentType) -> str:
-    label = f"{content_type.app_label}.{content_type.model}"
-    for kind in KINDS.values():
-        if kind.model_label.lower() == label:
-            return kind.slug
-    return ""
 
 
 def record_emails_page(record: models.Model, cursor: str | None) -> Page[Email]:
