@@ -67,6 +67,11 @@ INSTALLED_APPS = [
     "piste.activities",
     "piste.emails",
     "piste.documents",
+    "piste.imports",
+    "piste.exports",
+    "piste.api",
+    "piste.webforms",
+    "piste.webhooks",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
+from piste.api.api import api
 from piste.core import views as core_views
 from piste.users.urls import auth_urlpatterns
 
@@ -22,6 +23,8 @@ urlpatterns = [
     path("config/layouts/", include("piste.core.urls_layouts")),
     path("config/emails/", include("piste.emails.urls_config")),
     path("config/print-templates/", include("piste.documents.urls_config")),
+    path("config/webhooks/", include("piste.webhooks.urls")),
+    path("config/web-forms/", include("piste.webforms.urls_config")),
     path("config/", include("piste.core.urls")),
     path("leads/", include("piste.leads.urls_board")),
     path("leads/", include("piste.leads.urls")),
@@ -33,6 +36,11 @@ urlpatterns = [
     path("calendar/", include("piste.activities.urls_calendar")),
     path("emails/", include("piste.emails.urls")),
     path("documents/", include("piste.documents.urls")),
+    path("imports/", include("piste.imports.urls")),
+    path("exports/", include("piste.exports.urls")),
+    path("profile/api-tokens/", include("piste.api.urls")),
+    path("forms/", include("piste.webforms.urls")),
+    path("api/v1/", api.urls),
     # The kanban and the calendar before the opportunity pages, whose ids they'd shadow.
     path("opportunities/", include("piste.opportunities.urls_board")),
     path("opportunities/", include("piste.opportunities.urls")),

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from piste.core.models import CompanyOwned
+from piste.core.models import CompanyOwned, ExternallyKeyed, external_id_index
 
 
 def _user_fk(verbose: Any, related_name: str = "+") -> models.ForeignKey[Any, Any]:
@@ -79,7 +79,7 @@ def _record_indexes(field: str) -> list[models.Index]:
     ]
 
 
-class Event(CompanyOwned):
+class Event(CompanyOwned, ExternallyKeyed):
     """A dated activity (« Événement »): call, meeting, task or note."""
 
     kind = models.CharField(
@@ -131,6 +131,7 @@ class Event(CompanyOwned):
         verbose_name_plural = _("events")
         ordering = ("start", "id")
         indexes = [
+            external_id_index("event"),
             # A user's calendar: their events overlapping a period (end >= from, start < to).
             models.Index(fields=["assigned_to", "end"], name="event_assignee_end_idx"),
             # "My actions": a user's planned tasks by due date.

@@ -39,7 +39,7 @@ from piste.activities.models import (
 from piste.activities.services_schedule import reminders_follow_start
 from piste.core.access import Actor
 from piste.core.html import html_to_plain, sanitise_html
-from piste.core.models import Activity
+from piste.core.models import Activity, external_id_clean
 from piste.core.rights import Right
 from piste.core.services import ConflictError
 from piste.core.timeline import activity_record
@@ -166,6 +166,10 @@ def _normalise(actor: Actor, data: Mapping[str, Any], current: Event | None) -> 
     if len(location) > 255:
         fail("location", _("Keep the location under 255 characters."))
     values["location"] = location
+    try:
+        values["external_id"] = external_id_clean(get("external_id", ""))
+    except ValidationError as exc:
+        fail("external_id", exc.message_dict["external_id"][0])
     description = str(get("description") or "")
     if len(description) > MAX_DESCRIPTION:
         fail("description", _("The description is too long."))

@@ -50,6 +50,38 @@ class Mergeable(models.Model):
         abstract = True
 
 
+class ExternallyKeyed(models.Model):
+    """A record that other systems may name by their own key: imports match on it, the API and
+    exports carry it. Unique per company is not enforced: two systems may share a key space."""
+
+    # db_default too: the bench loads rows with COPY, which names only the columns it fills.
+    external_id = models.CharField(
+        _("external id"), max_length=100, blank=True, default="", db_default=""
+    )
+
+    class Meta:
+        abstract = True
+
+
+def external_id_index(prefix: str) -> models.Index:
+    """Imports match rows on (company, external id); most records have none (partial)."""
+    return models.Index(
+        fields=["company", "external_id"],
+        name=f"{prefix}_external_id_idx",
+        condition=~models.Q(external_id=""),
+    )
+
+
+def external_id_clean(value: Any) -> str:
+    """An external id as stored: trimmed text of at most 100 characters."""
+    from django.core.exceptions import ValidationError
+
+    text = "" if value is None else str(value).strip()
+    if len(text) > 100:
+        raise ValidationError({"external_id": _("The external id holds at most 100 characters.")})
+    return text
+
+
 class NamedReferential(CompanyOwned):
     """A configuration list entry whose name is unique per company, ignoring case and accents."""
 
@@ -197,6 +229,8 @@ class Activity(CompanyOwned):
         MEMBER_ADDED = "member_added", _("member added")
         MEMBER_REMOVED = "member_removed", _("member removed")
         IMPORTED = "imported", _("imported")
+        # A web-to-lead form sent again by a known address (piste.webforms).
+        FORM_SUBMITTED = "form_submitted", _("form submitted")
         NOTE = "note", _("note")
         # Merges (piste.duplicates): on the survivor, on each archived record, and their undo.
         MERGED = "merged", _("merged")

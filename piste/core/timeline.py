@@ -37,6 +37,24 @@ def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
     return {name: _display(getattr(obj, name)) for name in fields}
 
 
+# Who hears of every new timeline line, inside the writing transaction: the webhooks app
+# (``on_activity``). Called with (company id, model, verb, [(object id, data), …]).
+ActivityListener = Callable[[int | None, type[models.Model], str, list[tuple[int, dict]]], None]
+_LISTENERS: list[ActivityListener] = []
+
+
+def on_activity(listener: ActivityListener) -> None:
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+
+def _notify(
+    company_id: int | None, model: type[models.Model], verb: str, items: list[tuple[int, dict]]
+) -> None:
+    for listener in _LISTENERS:
+        listener(company_id, model, verb, items)
+
+
 def activity_record(
     *,
     obj: models.Model,
@@ -46,7 +64,7 @@ def activity_record(
     company_id: int | None = None,
 ) -> Activity:
     """Append one line to ``obj``'s timeline. Call it from services, inside their transaction."""
-    return Activity.objects.create(
+    activity = Activity.objects.create(
         company_id=company_id if company_id is not None else getattr(obj, "company_id", None),
         content_type=ContentType.objects.get_for_model(obj),
         object_id=obj.pk,
@@ -54,6 +72,8 @@ def activity_record(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         data=data or {},
     )
+    _notify(activity.company_id, type(obj), verb, [(obj.pk, activity.data)])
+    return activity
 
 
 def activities_record(
@@ -70,20 +90,19 @@ def activities_record(
         return
     content_type = ContentType.objects.get_for_model(objs[0])
     actor = actor if getattr(actor, "is_authenticated", False) else None
-    Activity.objects.bulk_create(
-        [
-            Activity(
-                company_id=company_id,
-                content_type=content_type,
-                object_id=obj.pk,
-                verb=verb,
-                actor=actor,
-                data=data(obj),
-            )
-            for obj in objs
-        ],
-        batch_size=1000,
-    )
+    rows = [
+        Activity(
+            company_id=company_id,
+            content_type=content_type,
+            object_id=obj.pk,
+            verb=verb,
+            actor=actor,
+            data=data(obj),
+        )
+        for obj in objs
+    ]
+    Activity.objects.bulk_create(rows, batch_size=1000)
+    _notify(company_id, type(objs[0]), verb, [(row.object_id, row.data) for row in rows])
 
 
 # Records whose timeline also shows other records' lines: a partner shows the history of the

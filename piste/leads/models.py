@@ -8,10 +8,12 @@ from django.utils.translation import pgettext_lazy
 
 from piste.core.models import (
     CompanyOwned,
+    ExternallyKeyed,
     Mergeable,
     NamedReferential,
     WorkflowStatus,
     duplicate_lookup_indexes,
+    external_id_index,
     role_openness,
 )
 from piste.core.people import Civility, CompanySize
@@ -81,7 +83,7 @@ def _logo_path(instance: Lead, filename: str) -> str:
     return f"leads/{instance.company_id}/logos/{filename}"
 
 
-class Lead(CompanyOwned, Mergeable):
+class Lead(CompanyOwned, Mergeable, ExternallyKeyed):
     """A first contact, not yet qualified (« Piste »), kept apart from the address book.
 
     The ``*_key`` columns are folded copies (``piste.core.text.fold``) that the lists sort and
@@ -273,6 +275,7 @@ class Lead(CompanyOwned, Mergeable):
             # My leads' kanban walks one status at a time, newest first.
             models.Index(fields=["assigned_to", "status", "id"], name="lead_assigned_status_idx"),
             *duplicate_lookup_indexes("lead"),
+            external_id_index("lead"),
             models.Index(
                 fields=["company", "siren"], name="lead_siren_idx", condition=~models.Q(siren="")
             ),

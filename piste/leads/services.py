@@ -26,7 +26,7 @@ from piste.core.contact import (
 )
 from piste.core.html import html_to_plain, sanitise_html
 from piste.core.images import image_field_save
-from piste.core.models import Activity, Tag
+from piste.core.models import Activity, Tag, external_id_clean
 from piste.core.rights import Right
 from piste.core.services import ConflictError
 from piste.core.statuses import status_by_role, statuses_install
@@ -135,8 +135,13 @@ def _check_company(actor: Actor, data: Mapping[str, Any]) -> None:
 
 def _normalise(data: Mapping[str, Any]) -> dict[str, Any]:
     """The form fields of ``data`` validated and normalised; errors keyed by field."""
-    values = {k: v for k, v in data.items() if k in FORM_FIELDS}
+    values = {k: v for k, v in data.items() if k in FORM_FIELDS or k == "external_id"}
     errors: dict[str, Any] = {}
+    if "external_id" in values:
+        try:
+            values["external_id"] = external_id_clean(values["external_id"])
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     names = ("civility", "first_name", "last_name", "enterprise_name")
     normalise_contact_details(values, errors, names=names)
     if "last_name" in values and not values["last_name"]:

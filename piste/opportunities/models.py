@@ -11,7 +11,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from piste.core.models import CompanyOwned, WorkflowStatus, role_openness
+from piste.core.models import (
+    CompanyOwned,
+    ExternallyKeyed,
+    WorkflowStatus,
+    external_id_index,
+    role_openness,
+)
 
 # An amount of at most a thousand billion, cents included: what DecimalField(14, 2) holds.
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -51,7 +57,7 @@ def _user_fk(verbose: Any) -> models.ForeignKey[Any, Any]:
     )
 
 
-class Opportunity(CompanyOwned):
+class Opportunity(CompanyOwned, ExternallyKeyed):
     """A sale in progress (« Opportunité »).
 
     ``weighted_amount`` (amount times probability) and ``name_key`` are kept by
@@ -149,6 +155,7 @@ class Opportunity(CompanyOwned):
             ),
         ]
         indexes = [
+            external_id_index("opportunity"),
             # A kanban column (one stage), newest first, paged by keyset.
             models.Index(fields=["company", "stage", "-id"], name="opportunity_stage_idx"),
             # The signature calendar: a month or a week of expected signing dates. The columns

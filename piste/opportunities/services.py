@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from piste.core.access import Actor
-from piste.core.models import Activity
+from piste.core.models import Activity, external_id_clean
 from piste.core.rights import Right
 from piste.core.services import ConflictError
 from piste.core.statuses import status_by_role
@@ -51,6 +51,8 @@ FORM_FIELDS = [
     "team",
     "source",
     "description",
+    # Not on the form: set by imports and the API.
+    "external_id",
 ]
 # What else the creation takes (the lead an opportunity is generated from).
 CREATE_FIELDS = [*FORM_FIELDS, "lead"]
@@ -258,6 +260,11 @@ def _normalise(actor: Actor, data: Mapping[str, Any], fields: list[str]) -> dict
     values = {name: data[name] for name in fields if name in data}
     errors: dict[str, str] = {}
     company_id = actor.company.pk
+    if "external_id" in values:
+        try:
+            values["external_id"] = external_id_clean(values["external_id"])
+        except ValidationError as exc:
+            errors["external_id"] = exc.message_dict["external_id"][0]
     if "name" in values:
         values["name"] = " ".join(str(values["name"] or "").split())
         if not values["name"]:

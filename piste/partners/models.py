@@ -10,10 +10,12 @@ from django.utils.translation import pgettext_lazy
 
 from piste.core.models import (
     CompanyOwned,
+    ExternallyKeyed,
     Mergeable,
     NamedReferential,
     WorkflowStatus,
     duplicate_lookup_indexes,
+    external_id_index,
     role_openness,
 )
 from piste.core.people import Civility, CompanySize
@@ -105,7 +107,7 @@ def _address_fk(verbose: Any) -> models.OneToOneField[Any, Any]:
     )
 
 
-class Partner(CompanyOwned, Mergeable):
+class Partner(CompanyOwned, Mergeable, ExternallyKeyed):
     """Any organisation or person of the address book (« Tiers »): prospect, customer, supplier…
 
     The types are independent flags: one partner may be a customer and a supplier. A prospect is
@@ -265,6 +267,7 @@ class Partner(CompanyOwned, Mergeable):
             # Prospect lists and the prospect kanban walk one status at a time, by name.
             models.Index(fields=["company", "status", "name_key", "id"], name="partner_status_idx"),
             *duplicate_lookup_indexes("partner"),
+            external_id_index("partner"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(scoring__lte=5), name="partner_scoring_0_5"),
@@ -307,7 +310,7 @@ def _contact_photo_path(instance: Contact, filename: str) -> str:
     return f"contacts/{instance.company_id}/photos/{filename}"
 
 
-class Contact(CompanyOwned, Mergeable):
+class Contact(CompanyOwned, Mergeable, ExternallyKeyed):
     """A person attached to one main partner (and possibly to others) (« Contact »)."""
 
     civility = models.CharField(_("civility"), max_length=2, choices=Civility.choices, blank=True)
@@ -387,6 +390,7 @@ class Contact(CompanyOwned, Mergeable):
             models.Index(fields=["main_partner", "name_key"], name="contact_partner_idx"),
             models.Index(fields=["company", "email"], name="contact_email_idx"),
             *duplicate_lookup_indexes("contact"),
+            external_id_index("contact"),
         ]
 
     def __str__(self) -> str:

@@ -22,7 +22,7 @@ from piste.core.access import Actor
 from piste.core.contact import email_key, normalise_contact_details, phone_display
 from piste.core.html import html_to_plain, sanitise_html
 from piste.core.images import image_field_save
-from piste.core.models import Activity, Tag
+from piste.core.models import Activity, Tag, external_id_clean
 from piste.core.rights import Right
 from piste.core.services import ConflictError
 from piste.core.statuses import status_by_role
@@ -137,6 +137,15 @@ def _require(actor: Actor, right: Right, obj: Model | None = None) -> None:
         raise PermissionDenied(right.label)
 
 
+def _external_id(values: dict[str, Any], errors: dict[str, Any]) -> None:
+    """The key another system gives the record (imports and the API set it, not the forms)."""
+    if "external_id" in values:
+        try:
+            values["external_id"] = external_id_clean(values["external_id"])
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+
+
 def _contact_details(values: dict[str, Any], errors: dict[str, Any]) -> None:
     names = ("first_name", "last_name", "name", "closed_reason")
     normalise_contact_details(values, errors, names=names)
@@ -231,8 +240,9 @@ def _tracking_defaults(actor: Actor, values: dict[str, Any], data: Mapping[str, 
 
 def _partner_values(data: Mapping[str, Any]) -> dict[str, Any]:
     """The partner fields of ``data`` validated and normalised; errors keyed by field."""
-    values = {k: v for k, v in data.items() if k in PARTNER_FIELDS}
+    values = {k: v for k, v in data.items() if k in PARTNER_FIELDS or k == "external_id"}
     errors: dict[str, Any] = {}
+    _external_id(values, errors)
     _contact_details(values, errors)
     if "name" in values and not values["name"]:
         errors["name"] = [_("Enter the name.")]
@@ -568,8 +578,9 @@ def partner_delete(*, actor: Actor, partner: Partner, visible_contacts: int) -> 
 
 
 def _contact_values(data: Mapping[str, Any]) -> dict[str, Any]:
-    values = {k: v for k, v in data.items() if k in CONTACT_FIELDS}
+    values = {k: v for k, v in data.items() if k in CONTACT_FIELDS or k == "external_id"}
     errors: dict[str, Any] = {}
+    _external_id(values, errors)
     _contact_details(values, errors)
     if "civility" in values:
         values["civility"] = values["civility"] or ""
