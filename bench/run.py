@@ -38,7 +38,13 @@ PASSWORD = "bench-pass"
 COMPANY = "Bench SA"
 POSTGRES_SCHEMES = ("postgres://", "postgresql://", "pgsql://")
 # Operations timed once rather than pages requested many times (modules of bench/).
-TIMED = ("import_speed", "duplicate_scan_speed", "merge_speed")
+TIMED = (
+    "import_speed",
+    "duplicate_scan_speed",
+    "merge_speed",
+    "export_speed",
+    "import_leads_speed",
+)
 
 
 class BenchError(Exception):

@@ -848,3 +848,6 @@ SCENARIOS += _DOCUMENTS
 from bench.scenarios_calendar import SCENARIOS as _CALENDAR  # noqa: E402
 
 SCENARIOS += _CALENDAR
+from bench.scenarios_api import SCENARIOS as _API  # noqa: E402
+
+SCENARIOS += _API

@@ -160,6 +160,17 @@ CITY_IMPORT_MAX_UPLOAD_MB = int(os.environ.get("CITY_IMPORT_MAX_UPLOAD_MB", "200
 CITY_IMPORT_MAX_DOWNLOAD_MB = int(os.environ.get("CITY_IMPORT_MAX_DOWNLOAD_MB", "2000"))
 CITY_IMPORT_STALE_SECONDS = int(os.environ.get("CITY_IMPORT_STALE_SECONDS", "300"))
 # INSEE Sirene API 3.11 (the SIRENE button of the partner form); no key: the local table only.
+# Webhook URLs that resolve to private, loopback or link-local addresses are refused (SSRF)
+# unless this is on: for a receiver inside the company network.
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+# Webhook URLs in plain http (not https): only for a receiver you trust the network to.
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", False)
+# Web-to-lead forms: submissions per form and visitor address within the window.
+WEBFORM_RATE_LIMIT = int(os.environ.get("WEBFORM_RATE_LIMIT", "5"))
+WEBFORM_RATE_WINDOW_SECONDS = int(os.environ.get("WEBFORM_RATE_WINDOW_SECONDS", "600"))
+# Largest file the import wizard accepts.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "200")) * 1024 * 1024
+
 SIRENE_API_URL = os.environ.get("SIRENE_API_URL", "https://api.insee.fr/api-sirene/3.11")
 SIRENE_API_KEY = os.environ.get("SIRENE_API_KEY", "")
 

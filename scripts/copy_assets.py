@@ -22,6 +22,9 @@ FILES = {
     "chart.js/dist/chart.umd.js": "chart.js/chart.umd.js",
     "fullcalendar/index.global.min.js": "fullcalendar/index.global.min.js",
     "@fullcalendar/core/locales/fr.global.min.js": "fullcalendar/locales/fr.global.min.js",
+    # The API documentation page (/api/v1/docs).
+    "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
+    "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
 }
 
 

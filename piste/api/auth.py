@@ -13,7 +13,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
 
 from piste.core.access import actor_for
 
@@ -53,12 +56,32 @@ class TokenAuth(HttpBearer):
 
 
 class SessionAuth(APIKeyCookie):
-    """The browser's session (CSRF checked on writes by ninja's cookie auth)."""
+    """The browser's session; writes must carry the CSRF token (``X-CSRFToken``).
+
+    The CSRF check runs only for a signed-in session: a script sending a wrong token and no
+    cookie hears 401 (send a valid token), not a CSRF refusal it has nothing to do with.
+    """
 
     param_name = "sessionid"
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        key = request.COOKIES.get(self.param_name)
+        user = getattr(request, "user", None)
+        if not key or user is None or not user.is_authenticated:
+            return None
+        exempt = getattr(request, "_ninja_csrf_exempt", False)
+        if self.csrf and not exempt and check_csrf(request) is not None:
+            raise HttpError(
+                403,
+                _(
+                    "The CSRF check failed: send the X-CSRFToken header with a signed-in "
+                    "session, or use an API token."
+                ),
+            )
+        return key
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and actor_for(user) is not None:
+        if key and user is not None and user.is_authenticated and actor_for(user) is not None:
             return user
         return None

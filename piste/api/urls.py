@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import path
+
+from piste.api import views
 
 app_name = "api_tokens"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.api_tokens, name="list"),
+    path("<int:pk>/revoke/", views.api_token_revoke, name="revoke"),
+]

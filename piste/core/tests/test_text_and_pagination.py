@@ -175,3 +175,22 @@ def test_datetime_cursor_round_trips(company):
     forwards, backwards = walk(Tag.objects.all(), "-created_at", per_page=5)
     assert [pk for p in forwards for pk in p] == expected_order(Tag.objects.all(), "-created_at")
     assert backwards == forwards
+
+
+def test_fold_of_ascii_text_is_the_full_folding():
+    """The ASCII shortcut gives what decomposing, stripping and casefolding would."""
+    import string
+    import unicodedata
+
+    from piste.core.text import _SEPARATORS, _SPACES
+
+    def slow(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text)
+        stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        return _SPACES.sub(" ", _SEPARATORS.sub(" ", stripped.casefold())).strip()
+
+    samples = [string.printable, "  SAINT-Denis  l'Hay ", "Dupont\tet\nFILS", "ABC-def'GHI"]
+    samples += [chr(c) * 3 for c in range(128)]
+    for text in samples:
+        assert fold(text) == slow(text), repr(text)
+    assert fold("Électricité") == "electricite"  # the non-ASCII path is unchanged

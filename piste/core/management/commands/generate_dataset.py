@@ -37,6 +37,7 @@ from piste.orders.models import SaleOrder
 from piste.partners.models import Contact, Partner
 from piste.users.models import Company, CrmSettings, Membership, Team, User
 from piste.users.services import install_defaults
+from piste.webforms.models import WebFormSubmission
 
 BENCH_USERNAME = "bench"
 BATCH_SIZE = 5000
@@ -642,8 +643,14 @@ def _ids(model: type[models.Model], company: Company, *, limit: int | None = Non
 # References that let go of a deleted row (on_delete=SET_NULL): (model, column) per target.
 _NULLED_REFERENCES: dict[type[models.Model], tuple[tuple[type[models.Model], str], ...]] = {
     # merged_into: records archived by a merge point at their survivor (piste.duplicates).
-    # Events stay in the calendars when their record goes (piste.activities).
-    Lead: ((Opportunity, "lead_id"), (Lead, "merged_into_id"), (Event, "lead_id")),
+    # Events stay in the calendars when their record goes (piste.activities); web form
+    # submissions stay as the proof of consent (piste.webforms).
+    Lead: (
+        (Opportunity, "lead_id"),
+        (Lead, "merged_into_id"),
+        (Event, "lead_id"),
+        (WebFormSubmission, "lead_id"),
+    ),
     Partner: ((Lead, "partner_id"), (Partner, "merged_into_id"), (Event, "partner_id")),
     Contact: ((Lead, "contact_id"), (Contact, "merged_into_id"), (Event, "contact_id")),
     Opportunity: ((Event, "opportunity_id"),),
