@@ -51,7 +51,7 @@ class MappingForm(forms.Form):
     the match key and the mode; the service checks the whole (required fields, keys)."""
 
     match_on = forms.ChoiceField(label=_("Match on"), required=False)
-    mode = forms.ChoiceField(label=_("Existing records"), choices=MODE_CHOICES)
+    mode = forms.ChoiceField(label=_("What to do"), choices=MODE_CHOICES)
 
     def __init__(self, *args: Any, job: ImportJob, adapter: Adapter, **kwargs: Any) -> None:
         if not args and "initial" not in kwargs:
