@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 
 from django.core.files import File
 from django.db import transaction
@@ -86,3 +87,21 @@ def export_job_run(*, job_id: int) -> None:
         job.error = str(exc)[:1000]
     job.finished_at = timezone.now()
     job.save(update_fields=["file", "file_name", "state", "rows", "error", "finished_at"])
+
+
+# Export files are customer data sitting in storage: kept a week for the download, then gone.
+KEEP_EXPORTS = timedelta(days=7)
+
+
+def export_jobs_purge(*, older_than: timedelta = KEEP_EXPORTS) -> int:
+    """Delete the export jobs started more than ``older_than`` ago, their files first; the
+    number of jobs deleted. A job still running is left to finish."""
+    cutoff = timezone.now() - older_than
+    old = ExportJob.objects.filter(created_at__lt=cutoff).exclude(state=ExportJob.State.RUNNING)
+    deleted = 0
+    for job in old.iterator(chunk_size=500):
+        if job.file:
+            job.file.delete(save=False)
+        job.delete()
+        deleted += 1
+    return deleted

@@ -3,7 +3,8 @@ timeout). The consumer finds this module by autodiscovery."""
 
 from __future__ import annotations
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 
 @db_task()
@@ -11,3 +12,10 @@ def run_export(job_id: int) -> None:
     from piste.exports.services import export_job_run
 
     export_job_run(job_id=job_id)
+
+
+@db_periodic_task(crontab(hour="3", minute="10"))
+def purge_exports() -> None:
+    from piste.exports.services import export_jobs_purge
+
+    export_jobs_purge()

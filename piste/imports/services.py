@@ -196,6 +196,23 @@ def _require_rights(actor: Actor, adapter: Adapter, mode: str) -> None:
 
 
 @transaction.atomic
+def import_draft_delete(*, actor: Actor, job: ImportJob) -> None:
+    """Drop an import that was never started, and its uploaded file (a started one has records
+    to undo instead). The file goes once the row is gone for good: after the commit."""
+    _require_owner(actor, job)
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportJob.Status.DRAFT:
+        raise ValidationError(
+            _("Only an import not started yet can be deleted: undo this one instead.")
+        )
+    file = job.file
+    job.delete()
+    if file:
+        name, storage = file.name, file.storage
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+@transaction.atomic
 def import_start(*, actor: Actor, job: ImportJob, enqueue: bool = True) -> ImportJob:
     _require_owner(actor, job)
     adapter = adapter_for(actor, job.entity)

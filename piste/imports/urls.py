@@ -14,4 +14,5 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/preview/", views.import_preview, name="preview"),
     path("<int:pk>/rejected.csv", views.import_rejected, name="rejected"),
     path("<int:pk>/undo/", views.import_undo, name="undo"),
+    path("<int:pk>/delete/", views.import_delete, name="delete"),
 ]

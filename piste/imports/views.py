@@ -195,6 +195,20 @@ def import_rejected(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @company_required
 @require_POST
+def import_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    job = selectors.import_get_for_user(request.user, pk)
+    try:
+        services.import_draft_delete(actor=require_actor(request.user), job=job)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("imports:detail", pk=job.pk)
+    messages.success(request, _("The import “%(name)s” was deleted.") % {"name": job.file_name})
+    return redirect("imports:list")
+
+
+@login_required
+@company_required
+@require_POST
 def import_undo(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     job = selectors.import_get_for_user(request.user, pk)
     try:

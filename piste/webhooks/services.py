@@ -335,3 +335,19 @@ def _send(delivery: WebhookDelivery, subscription: WebhookSubscription, secret: 
         delivery.state = State.SUCCEEDED
         return False
     return answer.status == 429 or answer.status >= 500
+
+
+# The deliveries log is for looking into recent trouble: a month of it is kept.
+KEEP_DELIVERIES = datetime.timedelta(days=30)
+
+
+def deliveries_purge(*, older_than: datetime.timedelta = KEEP_DELIVERIES) -> int:
+    """Delete the finished deliveries (delivered or failed) made more than ``older_than`` ago;
+    those still waiting for an attempt stay. The number deleted."""
+    cutoff = timezone.now() - older_than
+    old = WebhookDelivery.objects.filter(
+        created_at__lt=cutoff, state__in=[State.SUCCEEDED, State.FAILED]
+    )
+    # Replays point at their original (SET_NULL): deleting in one statement is safe.
+    deleted, _rows = old.delete()
+    return deleted

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 
 @db_task()
@@ -40,3 +41,10 @@ def deliver(delivery_id: int) -> None:
         # The schedule is the services' own (not huey's retries): the next attempt is a new
         # job due then, which the log shows as "next attempt".
         deliver.schedule(args=(delivery_id,), delay=delay)
+
+
+@db_periodic_task(crontab(hour="3", minute="20"))
+def purge_deliveries() -> None:
+    from piste.webhooks.services import deliveries_purge
+
+    deliveries_purge()

@@ -165,3 +165,36 @@ def test_the_export_menu_is_hidden_without_the_right(personas, persona):
     page = en_client(getattr(personas, persona)).get(reverse("leads:mine"))
     assert page.status_code == 200
     assert b"export-menu" not in page.content
+
+
+def test_export_jobs_older_than_a_week_are_purged_with_their_files(personas):
+    import datetime
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from piste.exports.services import export_jobs_purge
+
+    def job(days: int, state: str) -> ExportJob:
+        made = ExportJob.objects.create(
+            company=personas.company,
+            user=personas.manager,
+            entity="leads",
+            kind="open",
+            format="csv",
+            state=state,
+            created_at=timezone.now() - datetime.timedelta(days=days),
+        )
+        made.file.save(f"leads-{days}.csv", ContentFile(b"a;b\r\n"), save=True)
+        return made
+
+    old, running, recent = job(8, "done"), job(8, "running"), job(6, "done")
+    old_file = old.file.name
+    storage = old.file.storage
+    assert storage.exists(old_file)
+
+    assert export_jobs_purge() == 1
+    assert not ExportJob.objects.filter(pk=old.pk).exists()
+    assert not storage.exists(old_file)
+    assert ExportJob.objects.filter(pk__in=[running.pk, recent.pk]).count() == 2
+    assert storage.exists(recent.file.name)

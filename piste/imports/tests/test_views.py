@@ -351,3 +351,33 @@ def test_a_draft_whose_file_is_gone_shows_a_message_not_a_500(personas: Personas
     response = en_client(personas.salesperson).get(f"/imports/{job.pk}/")
     assert response.status_code == 200
     assert 'data-testid="preview-error"' in response.content.decode()
+
+
+def test_a_draft_is_deleted_with_its_file_by_its_owner_only(
+    personas: Personas, django_capture_on_commit_callbacks
+):
+    job = _draft(personas.salesperson)
+    name, storage = job.file.name, job.file.storage
+    assert storage.exists(name)
+    assert (
+        'data-testid="delete-draft"'
+        in en_client(personas.salesperson).get(f"/imports/{job.pk}/").content.decode()
+    )
+    # Someone else's draft is not even there for them.
+    assert en_client(personas.teammate).post(f"/imports/{job.pk}/delete/").status_code == 404
+    assert ImportJob.objects.filter(pk=job.pk).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = en_client(personas.salesperson).post(f"/imports/{job.pk}/delete/")
+    assert response.status_code == 302 and response["Location"] == "/imports/"
+    assert not ImportJob.objects.filter(pk=job.pk).exists()
+    assert not storage.exists(name)
+
+
+def test_a_started_import_cannot_be_deleted(personas: Personas):
+    job = _draft(personas.salesperson)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE)
+    client = en_client(personas.salesperson)
+    response = client.post(f"/imports/{job.pk}/delete/", follow=True)
+    assert "Only an import not started yet can be deleted" in response.content.decode()
+    assert ImportJob.objects.filter(pk=job.pk).exists()

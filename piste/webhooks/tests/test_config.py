@@ -246,3 +246,31 @@ def test_a_subscribed_company_queues_one_job_after_the_commit(
         make_lead(personas.salesperson)
     assert len(callbacks) == 1
     assert not WebhookDelivery.objects.exists()  # written by the job, not by the user's write
+
+
+def test_finished_deliveries_older_than_a_month_are_purged(personas, receiver):
+    import datetime
+
+    from django.utils import timezone
+
+    from piste.webhooks.services import deliveries_purge
+
+    subscription = subscribe(personas, receiver.url, ["lead.created"])
+
+    def delivery(days: int, state: str) -> WebhookDelivery:
+        made = WebhookDelivery.objects.create(
+            company=personas.company, subscription=subscription, event="lead.created",
+            object_id=1, payload={"event": "lead.created"}, state=state,
+        )  # fmt: skip
+        # created_at is set on insert: moved back afterwards.
+        when = timezone.now() - datetime.timedelta(days=days)
+        WebhookDelivery.objects.filter(pk=made.pk).update(created_at=when)
+        return made
+
+    old_ok, old_failed = delivery(31, State.SUCCEEDED), delivery(31, State.FAILED)
+    waiting, recent = delivery(31, State.RETRYING), delivery(29, State.FAILED)
+
+    assert deliveries_purge() == 2
+    left = set(WebhookDelivery.objects.values_list("pk", flat=True))
+    assert left == {waiting.pk, recent.pk}
+    assert old_ok.pk not in left and old_failed.pk not in left
