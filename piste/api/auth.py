@@ -18,7 +18,7 @@ from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from piste.core.access import actor_for
+from piste.core.access import actor_for, actor_in_company
 
 # last_used_at is written at most this often per token (not on every request).
 TOUCH_EVERY = timedelta(minutes=5)
@@ -42,11 +42,7 @@ class TokenAuth(HttpBearer):
         if found is None or not found.is_active or not found.user.is_active:
             return None
         user = found.user
-        # Act in the token's company: the actor falls back to another company when the user
-        # lost this one, so check the membership is the token's.
-        user.active_company_id = found.company_id
-        actor = actor_for(user)
-        if actor is None or actor.company.pk != found.company_id:
+        if actor_in_company(user, found.company_id) is None:
             return None
         now = timezone.now()
         if found.last_used_at is None or now - found.last_used_at > TOUCH_EVERY:

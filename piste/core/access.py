@@ -122,6 +122,18 @@ def actor_for(user: Any) -> Actor | None:
     return actor
 
 
+def actor_in_company(user: Any, company_id: int) -> Actor | None:
+    """The user's actor in one given company, whatever company they have open: an API token
+    acts in the company it was made in, a web form in its own. None when the user is not an
+    active member of that company (``actor_for`` would fall back to another one)."""
+    if getattr(user, "active_company_id", None) != company_id:
+        forget_actor(user)
+        # In memory only, never saved: the user's own choice of company is left alone.
+        user.active_company_id = company_id
+    actor = actor_for(user)
+    return actor if actor is not None and actor.company.pk == company_id else None
+
+
 def forget_actor(user: Any) -> None:
     """Drop the cached actor after the user's company, role or teams changed."""
     if hasattr(user, _CACHE_ATTR):

@@ -17,10 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from piste.core.access import Actor
+from piste.core.access import Actor, actor_in_company
 from piste.core.contact import email_key
 from piste.core.models import Activity
 from piste.core.rights import ROLES, Right, Role
@@ -29,7 +28,7 @@ from piste.core.timeline import activity_record
 from piste.leads.models import Lead
 from piste.leads.services import lead_create
 from piste.partners.models import JobTitle
-from piste.users.models import Membership, Team
+from piste.users.models import Membership
 from piste.webforms.fields import ALWAYS_REQUIRED, MAX_CONSENTS, SPECS
 from piste.webforms.models import WebForm, WebFormSubmission
 
@@ -116,27 +115,6 @@ def webform_delete(*, actor: Actor, webform: WebForm) -> None:
 # Submissions ------------------------------------------------------------------------------------
 
 
-def _actor_for_membership(membership: Membership) -> Actor:
-    """The actor of ``membership``'s user in that company, whatever company they have open."""
-    user = membership.user
-    rows = list(
-        Team.objects.filter(Q(members=user) | Q(leader=user), company_id=membership.company_id)
-        .values_list("id", "leader_id", "members__id")
-        .distinct()
-    )
-    return Actor(
-        user=user,
-        company=membership.company,
-        membership=membership,
-        role=Role(membership.role),
-        scope=membership.effective_scope,
-        rights=ROLES[Role(membership.role)].rights,
-        team_ids=frozenset(team for team, _leader, _member in rows),
-        companies=(membership.company,),
-        teammate_ids=frozenset(p for _team, *people in rows for p in people if p is not None),
-    )
-
-
 def webform_actor(webform: WebForm) -> Actor | None:
     """Who the form creates leads as: its assigned user when they may create records in the
     form's company, else the company's first active administrator; None when neither exists."""
@@ -146,9 +124,9 @@ def webform_actor(webform: WebForm) -> Actor | None:
     if webform.assigned_to_id is not None:
         mine = memberships.filter(user_id=webform.assigned_to_id).first()
         if mine is not None and Right.CREATE_RECORDS in ROLES[Role(mine.role)].rights:
-            return _actor_for_membership(mine)
+            return actor_in_company(mine.user, webform.company_id)
     admin = memberships.filter(role=Role.ADMINISTRATOR).order_by("id").first()
-    return _actor_for_membership(admin) if admin is not None else None
+    return actor_in_company(admin.user, webform.company_id) if admin is not None else None
 
 
 def ip_hash(ip: str) -> str:

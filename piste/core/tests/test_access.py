@@ -362,3 +362,19 @@ def test_can_change_needs_the_right_and_the_company(personas):
     assert not can_change(fresh(personas.administrator), theirs)
     assert can_change(fresh(personas.other), theirs)
     assert not can_change(AnonymousUser(), ours)
+
+
+def test_actor_in_company_acts_in_that_company_only_when_granted(personas):
+    from piste.core.access import actor_in_company
+
+    Membership.objects.create(
+        user=personas.administrator, company=personas.other_company, role=Role.READ_ONLY
+    )
+    user = fresh(personas.administrator)
+    assert actor_for(user).company == personas.company  # the company they have open
+    actor = actor_in_company(user, personas.other_company.pk)
+    assert actor is not None and actor.company == personas.other_company
+    assert actor.role == Role.READ_ONLY
+    assert fresh(user).active_company_id == personas.company.pk  # their choice is not saved
+    # No fallback to another company: a salesperson of one company is nobody in the other.
+    assert actor_in_company(fresh(personas.salesperson), personas.other_company.pk) is None
