@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -56,3 +57,26 @@ def _isolated_settings(request, settings, tmp_path):
     # whatever the previous test's request activated: results never depend on the test order.
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _browser_pages_settled_before_flush(request):
+    """A browser test's pages finish their requests and close before its database is flushed.
+
+    A page left open goes on loading (a record's tabs load after the page): a request still in
+    the live server then holds SQLite's tables while the flush runs, the flush fails, and its
+    rows break the next test. Requesting the live server here tears this down before it."""
+    if "live_server" not in request.fixturenames or "browser" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("live_server")
+    browser = request.getfixturevalue("browser")
+    yield
+    from playwright.sync_api import Error as PlaywrightError
+
+    for context in list(browser.contexts):
+        for page in context.pages:
+            # A page that never settles is closed all the same.
+            with contextlib.suppress(PlaywrightError):
+                page.wait_for_load_state("networkidle", timeout=5_000)
+        context.close()
