@@ -371,7 +371,8 @@ def test_actor_in_company_acts_in_that_company_only_when_granted(personas):
         user=personas.administrator, company=personas.other_company, role=Role.READ_ONLY
     )
     user = fresh(personas.administrator)
-    assert actor_for(user).company == personas.company  # the company they have open
+    opened = actor_for(user)
+    assert opened is not None and opened.company == personas.company  # the company they have open
     actor = actor_in_company(user, personas.other_company.pk)
     assert actor is not None and actor.company == personas.other_company
     assert actor.role == Role.READ_ONLY
