@@ -170,6 +170,10 @@ WEBFORM_RATE_LIMIT = int(os.environ.get("WEBFORM_RATE_LIMIT", "5"))
 WEBFORM_RATE_WINDOW_SECONDS = int(os.environ.get("WEBFORM_RATE_WINDOW_SECONDS", "600"))
 # Largest file the import wizard accepts.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "200")) * 1024 * 1024
+# A large lead import on PostgreSQL runs in this many processes (each with its own database
+# connection); smaller files and other databases use one. 1 turns it off.
+IMPORT_WORKERS = int(os.environ.get("IMPORT_WORKERS", str(min(4, os.cpu_count() or 1))))
+IMPORT_PARALLEL_MIN_ROWS = int(os.environ.get("IMPORT_PARALLEL_MIN_ROWS", "20000"))
 
 SIRENE_API_URL = os.environ.get("SIRENE_API_URL", "https://api.insee.fr/api-sirene/3.11")
 SIRENE_API_KEY = os.environ.get("SIRENE_API_KEY", "")

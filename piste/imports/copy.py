@@ -29,9 +29,12 @@ def _default(field: models.Field, now: Any) -> Any:
     return None
 
 
-def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int]:
+def insert_rows(
+    model: type[models.Model], rows: list[dict[str, Any]], *, ids: bool = True
+) -> list[int]:
     """Insert ``rows`` (missing attributes take their defaults, other keys are ignored); their
-    new ids, in order."""
+    new ids, in order. ``ids=False``: the caller needs no id (undo records, timeline lines), so
+    the database numbers the rows itself, without a round trip for them ([] is returned)."""
     if not rows:
         return []
     if connection.vendor != "postgresql":
@@ -46,19 +49,22 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[i
     table = model._meta.db_table
     defaults = [(f.attname, _default(f, now)) for f in fields]
     json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    new_ids: list[int] = []
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(rows)],
-        )
-        ids = [r[0] for r in cursor.fetchall()]
         names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        if ids:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, len(rows)],
+            )
+            new_ids = [r[0] for r in cursor.fetchall()]
+            names += ", id"
         raw = cursor.cursor
-        with raw.copy(f"COPY {connection.ops.quote_name(table)} ({names}, id) FROM STDIN") as copy:
+        with raw.copy(f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN") as copy:
             write = copy.write_row
             # Rows often share one JSON value (a batch's timeline lines): encoded once.
             encoded: dict[int, tuple[Any, str]] = {}
-            for pk, row in zip(ids, rows, strict=True):
+            for index, row in enumerate(rows):
                 get = row.get
                 values = [get(attname, default) for attname, default in defaults]
                 for i in json_at:
@@ -67,6 +73,7 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> list[i
                     if known is None or known[0] is not value:
                         known = encoded[id(value)] = (value, json.dumps(value))
                     values[i] = known[1]
-                values.append(pk)
+                if ids:
+                    values.append(new_ids[index])
                 write(values)
-    return ids
+    return new_ids

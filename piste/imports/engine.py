@@ -141,17 +141,24 @@ class Row:
     key: str = ""
 
 
-def read_row(settings: Settings, lookups: Lookups, actor: Actor, row: Row) -> Row:
-    """Convert and check one row: ``row.values`` normalised, or ``row.errors`` per field."""
-    adapter = settings.adapter
+def texts_of(settings: Settings, cells: list[str]) -> dict[str, str]:
+    """A row's text per field: its mapped cells (the last filled one when several columns feed
+    one field), else the field's default."""
     texts: dict[str, str] = {}
     for index, name in settings.mapping.items():
-        text = row.cells[index] if index < len(row.cells) else ""
+        text = cells[index] if index < len(cells) else ""
         if text or name not in texts:
             texts[name] = text
     for name, text in settings.defaults.items():
         if not texts.get(name) and text:
             texts[name] = text
+    return texts
+
+
+def read_row(settings: Settings, lookups: Lookups, actor: Actor, row: Row) -> Row:
+    """Convert and check one row: ``row.values`` normalised, or ``row.errors`` per field."""
+    adapter = settings.adapter
+    texts = texts_of(settings, row.cells)
     data: dict[str, Any] = {}
     specs = settings.specs
     for name, text in texts.items():
@@ -424,7 +431,7 @@ class Run:
     ) -> None:
         """The batch's undo records and "imported" timeline lines: one COPY (or bulk INSERT)
         each; the timeline's listeners (webhooks) hear of them as ``activities_record`` says."""
-        insert_rows(ImportRecord, records)
+        insert_rows(ImportRecord, records, ids=False)
         self.created += len(created)
         self.updated += len(changed)
         job, model = self.job, self.adapter.model
@@ -447,6 +454,7 @@ class Run:
                     }
                     for obj in objs
                 ],
+                ids=False,
             )
             timeline._notify(
                 company_id, model, Activity.Verb.IMPORTED, [(obj.pk, data) for obj in objs]
@@ -459,15 +467,17 @@ def execute(
     actor: Actor,
     table: Table,
     progress: Callable[[Run, int], None] | None = None,
+    keep: Callable[[Settings, Row], bool] | None = None,
 ) -> Run:
     """Import ``table``: batch by batch, each batch (its matching, writes, undo records,
-    timeline lines and the job's progress) in one transaction of its own."""
+    timeline lines and the job's progress) in one transaction of its own. ``keep``: only the
+    rows it keeps (one process's share, ``piste.imports.parallel``)."""
     settings = Settings.of(job, adapter)
     run = Run(job=job, adapter=adapter, actor=actor, settings=settings)
     lookups = Lookups(actor.company.pk, actor.user)
     size = BULK_BATCH if adapter.bulk else BATCH
     done = 0
-    for rows in read_batches(settings, lookups, actor, table, size):
+    for rows in read_batches(settings, lookups, actor, table, size, keep):
         # The progress commits with the batch: one commit per batch, and the counts shown
         # are always those of what is written.
         with transaction.atomic():
@@ -481,11 +491,18 @@ def execute(
 
 
 def read_batches(
-    settings: Settings, lookups: Lookups, actor: Actor, table: Table, size: int
+    settings: Settings,
+    lookups: Lookups,
+    actor: Actor,
+    table: Table,
+    size: int,
+    keep: Callable[[Settings, Row], bool] | None = None,
 ) -> Iterator[list[Row]]:
-    """The table's rows, converted and checked, ``size`` at a time."""
+    """The table's rows (those ``keep`` keeps), converted and checked, ``size`` at a time."""
     batch: list[Row] = []
     for row in numbered(table.rows()):
+        if keep is not None and not keep(settings, row):
+            continue
         batch.append(read_row(settings, lookups, actor, row))
         if len(batch) >= size:
             yield batch

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from piste.core.access import Actor, actor_for
 from piste.core.models import Activity
 from piste.core.text import fold
 from piste.core.timeline import activities_record
-from piste.imports import engine
+from piste.imports import engine, parallel
 from piste.imports.adapters import Adapter, adapters_for, get_adapter
 from piste.imports.files import FileProblem, Table, open_table
 from piste.imports.models import ImportJob, ImportMapping, ImportRecord
@@ -259,13 +258,15 @@ def import_run(*, job_id: int) -> ImportJob:
         table = table_of(job)
         total = sum(1 for _row in table.rows())
         _save_progress(job, None, 0, total_rows=total)
-        started = time.monotonic()
 
         def progress(run: engine.Run, done: int) -> None:
             _save_progress(job, run, done)
 
-        del started
-        run = engine.execute(job, adapter, actor, table, progress)
+        workers = parallel.workers_for(adapter, job, total)
+        if workers > 1:
+            run = parallel.execute(job, adapter, actor, table, workers, progress)
+        else:
+            run = engine.execute(job, adapter, actor, table, progress)
     except (FileProblem, ValidationError, PermissionDenied) as exc:
         message = (
             exc.message
