@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from functools import cache
 from typing import Any
 
 _SPACES = re.compile(r"\s+")
@@ -25,9 +27,15 @@ def fold(text: str | None) -> str:
         # The same result three times faster (imports fold five columns per row): ASCII has
         # nothing to decompose or strip, and its casefold is its lower case.
         return _SPACES.sub(" ", _SEPARATORS.sub(" ", text.lower())).strip()
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = unicodedata.normalize("NFKD", text).translate(_combining_marks())
     return _SPACES.sub(" ", _SEPARATORS.sub(" ", stripped.casefold())).strip()
+
+
+@cache
+def _combining_marks() -> dict[int, None]:
+    """Every combining mark, for ``str.translate`` to drop them (as fast as C, where a loop
+    over the characters was most of an accented name's folding). Built once: 60 ms."""
+    return {code: None for code in range(sys.maxunicode + 1) if unicodedata.combining(chr(code))}
 
 
 def is_id(value: object) -> bool:

@@ -83,12 +83,36 @@ def _logo_path(instance: Lead, filename: str) -> str:
     return f"leads/{instance.company_id}/logos/{filename}"
 
 
+# Links most leads leave empty (see ``Lead.Meta.indexes``).
+SPARSE_LINKS = ["job_title", "industry_sector", "department", "lost_reason", "partner", "contact"]
+SPARSE_LINKS += ["team", "agency", "source", "category", "merged_into"]
+
+
 class Lead(CompanyOwned, Mergeable, ExternallyKeyed):
     """A first contact, not yet qualified (« Piste »), kept apart from the address book.
 
     The ``*_key`` columns are folded copies (``piste.core.text.fold``) that the lists sort and
     search on, maintained by ``piste.leads.services``; ``version`` guards concurrent edits.
     """
+
+    # Every list index below starts with the company: an index of its own would only cost
+    # each insert (the import's most of all). The merge link is indexed where set only.
+    company = models.ForeignKey(
+        "users.Company",
+        verbose_name=_("company"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
 
     # Identity
     civility = models.CharField(_("civility"), max_length=2, choices=Civility.choices, blank=True)
@@ -104,6 +128,7 @@ class Lead(CompanyOwned, Mergeable, ExternallyKeyed):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     industry_sector = models.ForeignKey(
         "partners.IndustrySector",
@@ -112,6 +137,7 @@ class Lead(CompanyOwned, Mergeable, ExternallyKeyed):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     department = models.ForeignKey(
         "partners.Department",
@@ -120,6 +146,7 @@ class Lead(CompanyOwned, Mergeable, ExternallyKeyed):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     logo = models.ImageField(_("company logo"), upload_to=_logo_path, blank=True)
 
@@ -151,6 +178,7 @@ class Lead(CompanyOwned, Mergeable, ExternallyKeyed):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     lost_comment = models.TextField(_("lost comment"), blank=True)
     # Set by Convert: the partner the lead became, and when.
@@ -161,6 +189,7 @@ class Lead(CompanyOwned, Mergeable, ExternallyKeyed):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="converted_leads",
+        db_index=False,
     )
     # The first contact it became (a lead converted into a person's partner has none).
     contact = models.ForeignKey(
@@ -170,6 +199,7 @@ class Lead(CompanyOwned, Mergeable, ExternallyKeyed):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="converted_leads",
+        db_index=False,
     )
     converted_at = models.DateTimeField(_("converted on"), null=True, blank=True)
     assigned_to = models.ForeignKey(
@@ -179,6 +209,7 @@ class Lead(CompanyOwned, Mergeable, ExternallyKeyed):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     team = models.ForeignKey(
         "users.Team",
@@ -187,6 +218,7 @@ class Lead(CompanyOwned, Mergeable, ExternallyKeyed):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     agency = models.ForeignKey(
         "users.Agency",
@@ -195,6 +227,7 @@ class Lead(CompanyOwned, Mergeable, ExternallyKeyed):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -223,6 +256,7 @@ class Lead(CompanyOwned, Mergeable, ExternallyKeyed):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     category = models.ForeignKey(
         "partners.PartnerCategory",
@@ -231,6 +265,7 @@ class Lead(CompanyOwned, Mergeable, ExternallyKeyed):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     tags = models.ManyToManyField(
         "core.Tag", verbose_name=_("tags"), blank=True, related_name="leads"
@@ -278,6 +313,16 @@ class Lead(CompanyOwned, Mergeable, ExternallyKeyed):
             external_id_index("lead"),
             models.Index(
                 fields=["company", "siren"], name="lead_siren_idx", condition=~models.Q(siren="")
+            ),
+            # The links most leads leave empty are indexed where set only (deleting a sector or
+            # a team finds its leads): an empty one costs an insert nothing.
+            *(
+                models.Index(
+                    fields=[name],
+                    name=f"lead_{name}_idx"[:30],
+                    condition=models.Q(**{f"{name}__isnull": False}),
+                )
+                for name in SPARSE_LINKS
             ),
         ]
         constraints = [

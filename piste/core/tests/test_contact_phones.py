@@ -59,8 +59,16 @@ def test_french_numbers_are_read_as_the_general_parser_reads_them() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["+33 (0)1 23 45 67 89", "0033 1 23 45 67 89", "01 23 45 67 89 poste 12", "1 23 45 67 89",
-     "00 12 34 56 78", "+44 20 7946 0958", "06 12 34 56 7", "06 12 34 56 789"],
+    [
+        "+33 (0)1 23 45 67 89",
+        "0033 1 23 45 67 89",
+        "01 23 45 67 89 poste 12",
+        "1 23 45 67 89",
+        "00 12 34 56 78",
+        "+44 20 7946 0958",
+        "06 12 34 56 7",
+        "06 12 34 56 789",
+    ],
 )
 def test_other_forms_take_the_general_parser(text: str) -> None:
     assert normalised(text) == parsed_by_phonenumbers(text)
