@@ -27,6 +27,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from piste.core.access import Actor
 from piste.imports import engine, worker
@@ -132,7 +133,10 @@ def execute(
             if not _drain(messages, totals, finished, block=True):
                 dead = [p for p in others if p.exitcode not in (None, 0)]
                 if dead:
-                    raise RuntimeError(f"an import process stopped (exit code {dead[0].exitcode})")
+                    raise RuntimeError(
+                        _("An import process stopped (exit code %(code)s).")
+                        % {"code": dead[0].exitcode}
+                    )
             progress(*totals.run(run))
     finally:
         for process in others:

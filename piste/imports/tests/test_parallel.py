@@ -152,3 +152,60 @@ def test_only_large_lead_imports_on_postgresql_use_several_processes(personas, s
     assert parallel.workers_for(partners, by_email, 100_000) == 1
     settings.IMPORT_WORKERS = 1
     assert parallel.workers_for(leads, by_email, 100_000) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_that_fails_fails_the_job_and_what_was_written_stays_undoable(
+    settings, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("several processes write at once on PostgreSQL only")
+    from piste.imports.tasks import run_import
+
+    personas = make_personas()
+    actor = require_actor(personas.salesperson)
+    job = import_upload(
+        actor=actor, entity="leads", upload=SimpleUploadedFile("p.csv", content(1300))
+    )
+    job = import_configure(
+        actor=actor, job=job, mapping=job.mapping, defaults={}, match_on="email", mode="both"
+    )
+    import_start(actor=actor, job=job, enqueue=False)
+    settings.IMPORT_WORKERS = 2
+    settings.IMPORT_PARALLEL_MIN_ROWS = 1000
+    # The other process is sent to a database that does not exist: it cannot start its share.
+    monkeypatch.setitem(connection.settings_dict, "NAME", "piste_no_such_database")
+    with pytest.raises(RuntimeError, match="piste_no_such_database"):
+        run_import.call_local(job.pk)
+    monkeypatch.undo()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert "piste_no_such_database" in job.error
+    # This process's share was written, batch by batch, and is undone like any import's.
+    created = Lead.objects.filter(company=personas.company).count()
+    assert created > 0 and job.records.count() == created
+    undone = import_undo(job_id=import_undo_start(actor=actor, job=job).pk)
+    assert undone.undo_status == ImportJob.UndoStatus.DONE
+    assert not Lead.objects.filter(company=personas.company).exists()
+
+
+def test_messages_of_the_other_processes_are_added_up_or_stop_the_import():
+    import multiprocessing
+
+    from django.core.exceptions import ValidationError
+
+    messages = multiprocessing.get_context("spawn").Queue()
+    totals = parallel.Totals(3)
+    finished: dict[int, list] = {}
+    messages.put(("progress", 1, (10, 6, 2, 1, 1)))
+    messages.put(("done", 2, ((20, 20, 0, 0, 0), [(7, ["a"], "why")])))
+    assert parallel._drain(messages, totals, finished, block=True)
+    assert totals.counts == {1: (10, 6, 2, 1, 1), 2: (20, 20, 0, 0, 0)}
+    assert finished == {2: [(7, ["a"], "why")]}
+    assert not parallel._drain(messages, totals, finished, block=False)  # nothing waiting
+    messages.put(("refused", 1, "Vous ne travaillez plus dans cette société."))
+    with pytest.raises(ValidationError, match="plus dans cette"):
+        parallel._drain(messages, totals, finished, block=True)
+    messages.put(("failed", 1, "OperationalError: connection refused"))
+    with pytest.raises(RuntimeError, match="connection refused"):
+        parallel._drain(messages, totals, finished, block=True)
