@@ -153,6 +153,9 @@ def measure() -> dict[str, Any]:
         cursor.execute("SHOW shared_buffers")
         shared_buffers = cursor.fetchone()[0]
     workers = settings.IMPORT_WORKERS
+    from piste.imports.parallel import prepare
+
+    prepare()  # as the job consumer does when it starts
     print(f"lead import: {workers} process(es), PostgreSQL shared_buffers {shared_buffers}")
     with tempfile.TemporaryDirectory(prefix="piste-bench-leads-") as folder:
         path = Path(folder) / "pistes.csv"

@@ -246,7 +246,10 @@ class Activity(CompanyOwned):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    # Indexed by ``activity_record_idx`` (content type, object, id): no index of its own.
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     object_id = models.BigIntegerField()
     verb = models.CharField(max_length=32, choices=Verb.choices)
     actor = models.ForeignKey(

@@ -75,6 +75,10 @@ def _model_fields(adapter: Adapter, names: Iterable[str]) -> list[models.Field]:
     return out
 
 
+# What undo checks of a lead the import created: that nobody saved it since (every lead
+# service moves its version). One shared value: the batch's undo records encode it once.
+CREATED_LEAD = {"version": 1}
+
 # The address cells of a lead row and the address columns they fill.
 ADDRESS_CELLS = {"address_line1": "line1", "address_postal_code": "postal_code"}
 ADDRESS_CELLS["address_city"] = "city_name"
@@ -328,14 +332,11 @@ class Run:
         records: list[dict[str, Any]] = []
         created_objs = []
         if creates:
-            fields = model_fields(self.adapter, {k for r in creates for k in r.values})
             created_objs = leads_import_create(
                 actor=self.actor, rows=[dict(r.values) for r in creates]
             )
             for obj in created_objs:
-                records.append(
-                    self._record(obj, ImportRecord.Action.CREATED, {}, snapshot(obj, fields))
-                )
+                records.append(self._record(obj, ImportRecord.Action.CREATED, {}, CREATED_LEAD))
         changed = []
         if updates:
             pairs = []

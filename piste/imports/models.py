@@ -100,7 +100,10 @@ class ImportRecord(models.Model):
         CREATED = "created", _("created")
         UPDATED = "updated", _("updated")
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="records")
+    # Indexed by ``importrecord_job_idx`` (job, action, id): no index of its own.
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="records", db_index=False
+    )
     object_id = models.PositiveBigIntegerField()
     action = models.CharField(max_length=8, choices=Action.choices)
     before = models.JSONField(default=dict)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from huey.contrib.djhuey import db_task
+from huey.contrib.djhuey import db_task, on_startup
+
+
+@on_startup()
+def prepare_import_processes() -> None:
+    """Large lead imports fork their processes from a server that has Django set up: started
+    with the consumer, not by the first import."""
+    from piste.imports.parallel import prepare
+
+    prepare()
 
 
 @db_task()

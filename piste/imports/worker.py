@@ -1,7 +1,7 @@
 """The entry point of an import's other processes (``piste.imports.parallel``).
 
-Kept apart and free of model imports: a ``spawn`` process imports it before Django is set up
-(the job consumer's main module, ``manage.py``, does not set it up on import)."""
+Kept apart and free of model imports: a process started without the fork server's preload (or
+with one that failed) imports it before Django is set up."""
 
 from __future__ import annotations
 
