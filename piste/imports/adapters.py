@@ -70,15 +70,6 @@ class FieldSpec:
 
 
 @dataclass
-class Outcome:
-    """What writing one row did: the record, or why not."""
-
-    row: int
-    obj: Any = None
-    error: str = ""
-
-
-@dataclass
 class Adapter:
     key: str
     label: Any

@@ -143,6 +143,10 @@ class Row:
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     key: str = ""
+    # What the preview expects the run to do with the row: "create", "update" or "skip" (with
+    # ``reason``); a row with errors is rejected.
+    action: str = ""
+    reason: str = ""
 
 
 def texts_of(settings: Settings, cells: list[str]) -> dict[str, str]:
@@ -206,8 +210,8 @@ def numbered(rows: Iterable[list[str]]) -> Iterator[Row]:
 def preview(
     job: ImportJob, adapter: Adapter, actor: Actor, table: Table, limit: int = 20
 ) -> list[Row]:
-    """The first rows read as the run will read them, with every problem per cell; nothing is
-    written (matching against the database included: the action each row will take)."""
+    """The first rows read as the run will read them, with every problem per cell and the action
+    each will take (matched against the database in one query); nothing is written."""
     settings = Settings.of(job, adapter)
     lookups = Lookups(actor.company.pk, actor.user)
     rows = []
@@ -216,7 +220,8 @@ def preview(
         read_row(settings, lookups, actor, row)
         if not row.errors and row.key:
             if row.key in seen:
-                row.errors[""] = _("Same %(key)s as line %(line)d: skipped.") % {
+                row.action = "skip"
+                row.reason = _("Same %(key)s as line %(line)d: skipped.") % {
                     "key": adapter.match_label(settings.match_on),
                     "line": seen[row.key],
                 }
@@ -225,7 +230,62 @@ def preview(
         rows.append(row)
         if len(rows) >= limit:
             break
+    keys = [row.key for row in rows if row.key and not row.errors and not row.action]
+    existing = existing_by_key(adapter, actor, settings.match_on, keys)
+    for row in rows:
+        if row.errors or row.action:
+            continue
+        outcome = decide(settings, existing.get(row.key, []) if row.key else [])
+        if outcome.error:
+            row.errors[""] = outcome.error
+        else:
+            row.action, row.reason = outcome.action, outcome.reason
     return rows
+
+
+@dataclass
+class Decision:
+    """What matching decides for a checked row: "create", "update" or "skip" (``reason``), or
+    an ``error``."""
+
+    action: str = ""
+    reason: str = ""
+    error: str = ""
+
+
+def decide(settings: Settings, found: list[Any]) -> Decision:
+    """The action for a row whose key matches the records ``found``, by the import's mode."""
+    adapter = settings.adapter
+    if len(found) > 1:
+        return Decision(
+            error=_("Several existing records have this %(key)s: none was changed.")
+            % {"key": adapter.match_label(settings.match_on)}
+        )
+    if found:
+        if settings.mode == ImportJob.Mode.CREATE:
+            return Decision("skip", _("Already exists: skipped (create-only import)."))
+        return Decision("update")
+    if settings.mode == ImportJob.Mode.UPDATE:
+        return Decision("skip", _("No existing record matches: skipped (update-only import)."))
+    return Decision("create")
+
+
+def existing_by_key(
+    adapter: Adapter, actor: Actor, match_on: str, keys: list[str]
+) -> dict[str, list[Any]]:
+    """The records ``actor`` may see holding ``keys`` (merged ones left out): one query."""
+    if not keys or not match_on:
+        return {}
+    column = adapter.lookup(match_on)
+    qs = adapter.queryset(actor.user)
+    if adapter.bulk:
+        qs = qs.select_related("address")  # the derived city column reads it
+    if hasattr(adapter.model, "merged_into"):
+        qs = qs.filter(merged_into__isnull=True)
+    found: dict[str, list[Any]] = {}
+    for obj in qs.filter(**{f"{column}__in": set(keys)}):
+        found.setdefault(str(getattr(obj, column)), []).append(obj)
+    return found
 
 
 @dataclass
@@ -276,29 +336,19 @@ class Run:
                 if row.key:
                     self.seen[row.key] = row.number
             good.append(row)
-        existing = self._existing([r.key for r in good if r.key])
+        keys = [r.key for r in good if r.key]
+        existing = existing_by_key(adapter, self.actor, settings.match_on, keys)
         creates: list[Row] = []
         updates: list[tuple[Row, Any]] = []
         for row in good:
             found = existing.get(row.key, []) if row.key else []
-            if len(found) > 1:
-                self.reject(
-                    row,
-                    _("Several existing records have this %(key)s: none was changed.")
-                    % {"key": adapter.match_label(settings.match_on)},
-                    error=True,
-                )
-            elif found:
-                if settings.mode == ImportJob.Mode.CREATE:
-                    self.reject(
-                        row, _("Already exists: skipped (create-only import)."), error=False
-                    )
-                else:
-                    updates.append((row, found[0]))
-            elif settings.mode == ImportJob.Mode.UPDATE:
-                self.reject(
-                    row, _("No existing record matches: skipped (update-only import)."), error=False
-                )
+            outcome = decide(settings, found)
+            if outcome.error:
+                self.reject(row, outcome.error, error=True)
+            elif outcome.action == "skip":
+                self.reject(row, outcome.reason, error=False)
+            elif outcome.action == "update":
+                updates.append((row, found[0]))
             else:
                 creates.append(row)
         # The caller's transaction holds the batch (``execute``): all of it or none.
@@ -310,21 +360,6 @@ class Run:
     def _label(self, name: str) -> str:
         spec = self.adapter.field(name)
         return str(spec.label) if spec else name
-
-    def _existing(self, keys: list[str]) -> dict[str, list[Any]]:
-        """The visible records holding the batch's keys: one query."""
-        if not keys:
-            return {}
-        column = self.adapter.lookup(self.settings.match_on)
-        qs = self.adapter.queryset(self.actor.user)
-        if self.adapter.bulk:
-            qs = qs.select_related("address")  # the derived city column reads it
-        if hasattr(self.adapter.model, "merged_into"):
-            qs = qs.filter(merged_into__isnull=True)
-        found: dict[str, list[Any]] = {}
-        for obj in qs.filter(**{f"{column}__in": set(keys)}):
-            found.setdefault(str(getattr(obj, column)), []).append(obj)
-        return found
 
     def _bulk_write(self, creates: list[Row], updates: list[tuple[Row, Any]]) -> None:
         from piste.leads.services_import import leads_import_create, leads_import_update

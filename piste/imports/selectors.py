@@ -98,6 +98,8 @@ class PreviewRow:
     number: int
     cells: list[tuple[str, str]]  # (text, problem) per file column
     problems: list[str] = field(default_factory=list)  # problems no single column holds
+    action: str = ""  # "create", "update" or "skip" for a row without problem
+    reason: str = ""  # why it is skipped
 
     @property
     def ok(self) -> bool:
@@ -112,6 +114,21 @@ class Preview:
     @property
     def problem_count(self) -> int:
         return sum(0 if row.ok else 1 for row in self.rows)
+
+    def _count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.ok and row.action == action)
+
+    @property
+    def create_count(self) -> int:
+        return self._count("create")
+
+    @property
+    def update_count(self) -> int:
+        return self._count("update")
+
+    @property
+    def skip_count(self) -> int:
+        return self._count("skip")
 
 
 def import_preview(user: Any, job: ImportJob, limit: int = 20) -> Preview:
@@ -149,5 +166,13 @@ def import_preview(user: Any, job: ImportJob, limit: int = 20) -> Preview:
             )
             for i in range(width)
         ]
-        out.append(PreviewRow(number=row.number, cells=cells, problems=loose))
+        out.append(
+            PreviewRow(
+                number=row.number,
+                cells=cells,
+                problems=loose,
+                action=row.action,
+                reason=row.reason,
+            )
+        )
     return Preview(out)

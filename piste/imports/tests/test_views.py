@@ -381,3 +381,61 @@ def test_a_started_import_cannot_be_deleted(personas: Personas):
     response = client.post(f"/imports/{job.pk}/delete/", follow=True)
     assert "Only an import not started yet can be deleted" in response.content.decode()
     assert ImportJob.objects.filter(pk=job.pk).exists()
+
+
+def _actions(body: str) -> dict[int, str]:
+    import re
+
+    found = re.findall(r'data-line="(\d+)".*?data-action="(\w*)"', body, flags=re.S)
+    return {int(line): action for line, action in found}
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("both", {2: "update", 3: "reject", 4: "create"}),
+        ("create", {2: "skip", 3: "reject", 4: "create"}),
+        ("update", {2: "update", 3: "reject", 4: "skip"}),
+    ],
+)
+def test_preview_tells_what_each_row_will_do(personas: Personas, mode, expected):
+    make_lead(personas.salesperson, last_name="Lefèvre", email="Helene@Exemple.fr")
+    job = _draft(personas.salesperson)
+    client = en_client(personas.salesperson)
+    post = _mapping_post(job, mode=mode)
+    response = client.post(f"/imports/{job.pk}/preview/", post, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert _actions(body) == expected
+    created, updated, skipped = {"both": (1, 1, 0), "create": (1, 0, 1), "update": (0, 1, 1)}[mode]
+    assert f"Among them: {created} to create, {updated} to update, {skipped} to skip." in body
+    if mode == "create":
+        assert "Already exists: skipped (create-only import)." in body
+    assert not ImportJob.objects.get(pk=job.pk).records.exists()  # nothing written
+
+
+def test_preview_matches_the_file_against_the_database_in_one_query(personas: Personas):
+    rows = "".join(f"N{i};P;;p{i}@exemple.fr;;Paris\r\n" for i in range(40))
+    job = _draft(
+        personas.salesperson, ("Nom;Prénom;Société;Email;Téléphone;Ville\r\n" + rows).encode()
+    )
+    make_lead(personas.salesperson, last_name="N3", email="p3@exemple.fr")
+    client = en_client(personas.salesperson)
+    post = _mapping_post(job)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.post(f"/imports/{job.pk}/preview/", post, headers={"HX-Request": "true"})
+    matching = [q for q in queries.captured_queries if "email_key" in q["sql"] and "IN" in q["sql"]]
+    assert len(matching) == 1
+    actions = _actions(body.content.decode())
+    assert len(actions) == 20 and actions[5] == "update"  # line 5 holds p3
+    assert sorted(set(actions.values())) == ["create", "update"]
+
+
+def test_preview_shows_a_repeated_key_as_skipped_with_its_first_line(personas: Personas):
+    content = b"Nom;Email\r\nA;a@exemple.fr\r\nB;A@EXEMPLE.FR\r\n"
+    job = _draft(personas.salesperson, content)
+    client = en_client(personas.salesperson)
+    post = _mapping_post(job)
+    body = client.post(f"/imports/{job.pk}/preview/", post, headers={"HX-Request": "true"})
+    text = body.content.decode()
+    assert _actions(text) == {2: "create", 3: "skip"}
+    assert "Same email as line 2: skipped." in text
