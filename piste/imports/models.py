@@ -61,6 +61,15 @@ class ImportJob(CompanyOwned):
     )
     # {"deleted": n, "restored": n, "kept": [{"id": …, "label": …, "reason": …}, …]}
     undo_result = models.JSONField(_("undo result"), default=dict, blank=True)
+    # Who asked for the undo (the one who imported, or an administrator): the undo acts as them.
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("undone by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("started by"),

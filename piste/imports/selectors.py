@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from piste.core.access import actor_for, get_or_404, require_actor
+from piste.core.rights import Right
 from piste.imports import engine
 from piste.imports.adapters import Adapter, adapters_for, get_adapter
 from piste.imports.files import FileProblem
@@ -20,18 +21,36 @@ from piste.imports.models import ImportJob
 from piste.imports.services import table_of
 
 
-def imports_for_user(user: Any) -> QuerySet[ImportJob]:
-    """The user's own jobs in their active company: an import (its file, its rejected rows) is
-    seen by the one who started it only."""
+def sees_every_import(user: Any) -> bool:
+    """Administrators see the company's imports, everybody's: to follow them, undo a bad one."""
+    actor = actor_for(user)
+    return actor is not None and actor.has(Right.MANAGE_USERS)
+
+
+def imports_for_user(user: Any, *, everybody: bool = False) -> QuerySet[ImportJob]:
+    """The user's own jobs in their active company (an import, its file and its rejected rows
+    are seen by the one who started it), or with ``everybody`` the whole company's for an
+    administrator."""
     actor = actor_for(user)
     if actor is None:
         return ImportJob.objects.none()
-    return ImportJob.objects.filter(company_id=actor.company.pk, created_by_id=actor.user.pk)
+    jobs = ImportJob.objects.filter(company_id=actor.company.pk)
+    if everybody and actor.has(Right.MANAGE_USERS):
+        return jobs.select_related("created_by")
+    return jobs.filter(created_by_id=actor.user.pk)
+
+
+def import_get_own(user: Any, pk: Any) -> ImportJob:
+    """One of the user's own jobs (setting up, starting and deleting a draft are theirs only)."""
+    require_actor(user)
+    return get_or_404(imports_for_user(user), pk)
 
 
 def import_get_for_user(user: Any, pk: Any) -> ImportJob:
+    """A job the user may see: theirs, or any of the company's for an administrator."""
     require_actor(user)
-    return get_or_404(imports_for_user(user), pk)
+    everybody = sees_every_import(user)
+    return get_or_404(imports_for_user(user, everybody=everybody).select_related("created_by"), pk)
 
 
 def adapter_label(adapter: Adapter | None) -> str:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from piste.core.access import Actor, actor_for
 from piste.core.models import Activity
+from piste.core.rights import Right
 from piste.core.text import fold
 from piste.core.timeline import activities_record
 from piste.imports import engine, parallel
@@ -187,6 +188,15 @@ def _require_owner(actor: Actor, job: ImportJob) -> None:
         raise PermissionDenied
 
 
+def _require_owner_or_administrator(actor: Actor, job: ImportJob) -> None:
+    """Undo: the one who imported, or an administrator of the company (a colleague's bad
+    import, or one of somebody who has left, must be undoable)."""
+    if job.company_id != actor.company.pk:
+        raise PermissionDenied
+    if job.created_by_id != actor.user.pk and not actor.has(Right.MANAGE_USERS):
+        raise PermissionDenied
+
+
 def _require_rights(actor: Actor, adapter: Adapter, mode: str) -> None:
     if mode in (ImportJob.Mode.CREATE, ImportJob.Mode.BOTH) and not actor.has(adapter.create_right):
         raise PermissionDenied(adapter.create_right.label)
@@ -327,14 +337,15 @@ def undo_refusal(actor: Actor, job: ImportJob) -> str | None:
 
 @transaction.atomic
 def import_undo_start(*, actor: Actor, job: ImportJob, enqueue: bool = True) -> ImportJob:
-    _require_owner(actor, job)
+    _require_owner_or_administrator(actor, job)
     adapter = adapter_for(actor, job.entity)
     _require_rights(actor, adapter, ImportJob.Mode.BOTH)
     refusal = undo_refusal(actor, job)
     if refusal:
         raise ValidationError(refusal)
     job.undo_status = ImportJob.UndoStatus.PENDING
-    job.save(update_fields=["undo_status"])
+    job.undone_by = actor.user
+    job.save(update_fields=["undo_status", "undone_by"])
     if enqueue:
         from piste.imports.tasks import run_undo
 
@@ -358,11 +369,13 @@ def import_undo(*, job_id: int) -> ImportJob:
     """Delete what the import created and restore what it updated, unless the record changed
     since: those are kept and listed (never silently overwritten)."""
     job = (
-        ImportJob.objects.select_related("created_by", "company").select_for_update().get(pk=job_id)
+        ImportJob.objects.select_related("created_by", "undone_by", "company")
+        .select_for_update(of=("self",))
+        .get(pk=job_id)
     )
     if job.undo_status != ImportJob.UndoStatus.PENDING:
         return job
-    actor = actor_for(job.created_by)
+    actor = actor_for(job.undone_by or job.created_by)
     if actor is None or actor.company.pk != job.company_id:
         job.undo_status = ImportJob.UndoStatus.FAILED
         job.undo_result = {"error": _("You no longer work in this company.")}

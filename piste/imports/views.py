@@ -1,5 +1,6 @@
 """Import wizard pages (/imports/): my imports, a new upload, a job through its states (mapping
-and preview, progress, report, undo), its rejected rows. Each job is seen by its owner only."""
+and preview, progress, report, undo), its rejected rows. Each job is seen by its owner, and by
+the company's administrators (who may undo it, not set up someone else's draft)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,10 @@ DETAIL_TEMPLATE = "imports/detail.html"
 @company_required
 @require_GET
 def import_list(request: AuthedHttpRequest) -> HttpResponse:
+    sees_every = selectors.sees_every_import(request.user)
+    everybody = sees_every and request.GET.get("scope") == "all"
     page = keyset_page(
-        selectors.imports_for_user(request.user),
+        selectors.imports_for_user(request.user, everybody=everybody),
         sort="-id",
         cursor=request.GET.get("cursor"),
         per_page=25,
@@ -46,6 +49,8 @@ def import_list(request: AuthedHttpRequest) -> HttpResponse:
         "rows": rows,
         "polling": any(state.active for _job, _label, state in rows),
         "kinds": selectors.importable_kinds(request.user),
+        "sees_every": sees_every,
+        "everybody": everybody,
     }
     if request.htmx and request.htmx.target == "import-rows":
         return render(request, f"{LIST_TEMPLATE}#rows", context)
@@ -87,8 +92,10 @@ def _detail(
     request: AuthedHttpRequest, job: ImportJob, form: MappingForm | None = None
 ) -> HttpResponse:
     adapter = _adapter(job)
+    mine = job.created_by_id == request.user.pk
     context: dict[str, Any] = {
         "job": job,
+        "mine": mine,
         "kind": selectors.adapter_label(adapter),
         "delimiter": _("tab") if job.delimiter == "\t" else job.delimiter,
         "state": selectors.import_state(job),
@@ -98,7 +105,7 @@ def _detail(
     }
     if request.htmx and request.htmx.target == "import-state":
         return render(request, f"{DETAIL_TEMPLATE}#state", context)
-    if job.status == ImportJob.Status.DRAFT:
+    if job.status == ImportJob.Status.DRAFT and mine:
         context["form"] = form or MappingForm(job=job, adapter=adapter)
         context["preview"] = selectors.import_preview(request.user, job)
     return render(request, DETAIL_TEMPLATE, context)
@@ -117,7 +124,7 @@ def import_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 def import_mapping(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Save the mapping (« Aperçu » shows the preview of what was saved), and with « Start the
     import » start the run. Refusals show on the form, the job staying a draft."""
-    job = selectors.import_get_for_user(request.user, pk)
+    job = selectors.import_get_own(request.user, pk)
     if job.status != ImportJob.Status.DRAFT:
         messages.error(request, _("This import has already started."))
         return redirect("imports:detail", pk=job.pk)
@@ -157,7 +164,7 @@ def _apply(job: ImportJob, form: MappingForm) -> None:
 @require_POST
 def import_preview(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The preview of the mapping as the form holds it, not saved (the form's HTMX refresh)."""
-    job = selectors.import_get_for_user(request.user, pk)
+    job = selectors.import_get_own(request.user, pk)
     form = MappingForm(request.POST, job=job, adapter=_adapter(job))
     context: dict[str, Any] = {"job": job}
     if job.status != ImportJob.Status.DRAFT:
@@ -196,7 +203,7 @@ def import_rejected(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @company_required
 @require_POST
 def import_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    job = selectors.import_get_for_user(request.user, pk)
+    job = selectors.import_get_own(request.user, pk)
     try:
         services.import_draft_delete(actor=require_actor(request.user), job=job)
     except ValidationError as exc:

@@ -16,7 +16,7 @@ from piste.core.access import require_actor
 from piste.core.testing import Personas, en_client
 from piste.emails.tests.conftest import immediate_huey  # noqa: F401 (a fixture)
 from piste.imports.models import ImportJob
-from piste.imports.services import import_upload
+from piste.imports.services import import_configure, import_run, import_start, import_upload
 from piste.leads.models import Lead
 from piste.leads.tests.factories import make_lead
 
@@ -196,7 +196,7 @@ def test_the_menu_offers_the_kinds_the_user_may_import(personas: Personas):
     assert 'data-testid="import-ref-' in administrator
 
 
-@pytest.mark.parametrize("persona", ["teammate", "manager", "administrator", "other"])
+@pytest.mark.parametrize("persona", ["teammate", "manager", "other"])
 def test_only_the_owner_sees_a_job(personas: Personas, persona: str):
     job = _draft(personas.salesperson)
     ImportJob.objects.filter(pk=job.pk).update(report="imports/reports/x.csv")
@@ -439,3 +439,78 @@ def test_preview_shows_a_repeated_key_as_skipped_with_its_first_line(personas: P
     text = body.content.decode()
     assert _actions(text) == {2: "create", 3: "skip"}
     assert "Same email as line 2: skipped." in text
+
+
+def _finished(personas: Personas) -> ImportJob:
+    """A salesperson's import, done, with a rejected row."""
+    job = _draft(personas.salesperson)
+    actor = require_actor(personas.salesperson)
+    job = import_configure(
+        actor=actor, job=job, mapping=job.mapping, defaults={}, match_on="email", mode="both"
+    )
+    import_start(actor=actor, job=job, enqueue=False)
+    return import_run(job_id=job.pk)
+
+
+def test_an_administrator_follows_and_undoes_a_colleagues_import(
+    personas: Personas,
+    immediate_huey,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    job = _finished(personas)
+    assert (job.created_count, job.error_count) == (2, 1)
+    client = en_client(personas.administrator)
+    assert f"job-{job.pk}" not in client.get("/imports/").content.decode()  # not theirs
+    everybody = client.get("/imports/?scope=all").content.decode()
+    assert f"job-{job.pk}" in everybody and 'data-testid="started-by"' in everybody
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "Started by" in page and 'data-testid="undo"' in page
+    rejected = client.get(f"/imports/{job.pk}/rejected.csv")
+    assert rejected.status_code == 200
+    assert b"pas-un-email" in rejected.getvalue()
+    # The one who imported has left: the administrator's undo acts as the administrator.
+    personas.salesperson.is_active = False
+    personas.salesperson.save(update_fields=["is_active"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/imports/{job.pk}/undo/")
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.undo_status == "done" and job.undone_by == personas.administrator
+    assert not Lead.objects.filter(email__in=["helene@exemple.fr", "paul@exemple.fr"]).exists()
+
+
+def test_an_administrator_cannot_set_up_a_colleagues_draft(personas: Personas):
+    job = _draft(personas.salesperson)
+    client = en_client(personas.administrator)
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "Only they can set it up and start it." in page
+    assert 'data-testid="mapping-form"' not in page and 'data-testid="delete-draft"' not in page
+    assert (
+        client.post(f"/imports/{job.pk}/mapping/", _mapping_post(job, start="1")).status_code == 404
+    )
+    assert client.post(f"/imports/{job.pk}/preview/", _mapping_post(job)).status_code == 404
+    assert client.post(f"/imports/{job.pk}/delete/").status_code == 404
+    job.refresh_from_db()
+    assert job.status == "draft"
+
+
+def test_everybodys_imports_are_for_administrators_only(personas: Personas):
+    _draft(personas.administrator)
+    job = _draft(personas.salesperson)
+    manager = en_client(personas.manager).get("/imports/?scope=all").content.decode()
+    assert f"job-{job.pk}" not in manager and 'data-testid="import-scope"' not in manager
+
+
+def test_everybodys_imports_list_makes_the_same_queries_for_more_rows(personas: Personas):
+    client = en_client(personas.administrator)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/imports/?scope=all").status_code == 200
+        return len(captured.captured_queries)
+
+    _draft(personas.salesperson)
+    few = queries()
+    for user in (personas.teammate, personas.manager, personas.administrator):
+        _draft(user)
+    assert queries() == few
