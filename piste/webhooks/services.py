@@ -207,6 +207,34 @@ def deliveries_create(
     return ids
 
 
+# The event of a test sent from the webhook's page: no record, only the company and the webhook.
+PING = "ping"
+
+
+@transaction.atomic
+def subscription_ping(*, actor: Actor, subscription: WebhookSubscription) -> WebhookDelivery:
+    """A test delivery, queued: signed, logged and replayable like any, so that the receiver's
+    URL, signature check and answer can be tried before a real event comes."""
+    _require_config(actor, subscription)
+    if not subscription.is_active:
+        raise ValidationError(_("This webhook is inactive: activate it before sending a test."))
+    delivery = WebhookDelivery.objects.create(
+        company_id=subscription.company_id,
+        subscription=subscription,
+        event=PING,
+        object_id=0,
+        payload={
+            "event": PING,
+            "occurred_at": timezone.now().isoformat(),
+            "company": {"id": actor.company.pk, "name": actor.company.name},
+            "webhook": {"id": subscription.pk, "url": subscription.url},
+            "data": {"message": "Piste webhook test"},
+        },
+    )
+    transaction.on_commit(lambda: _enqueue([delivery.pk]), robust=True)
+    return delivery
+
+
 def _enqueue(ids: list[int]) -> None:
     from piste.webhooks.tasks import deliver
 

@@ -80,6 +80,25 @@ def subscription_secret_renew(request: AuthedHttpRequest, pk: int) -> HttpRespon
 
 @login_required
 @config_required
+@require_POST
+def subscription_ping(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    actor = require_right(request.user, Right.MANAGE_CONFIGURATION)
+    subscription = selectors.subscription_get_for_config(request.user, pk)
+    try:
+        delivery = services.subscription_ping(actor=actor, subscription=subscription)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("webhooks:edit", subscription.pk)
+    messages.success(
+        request,
+        _("A test is on its way: reload this page in a moment to see the receiver's answer."),
+    )
+    return redirect("webhooks:delivery", delivery.pk)
+
+
+@login_required
+@config_required
 @require_GET
 def deliveries(request: AuthedHttpRequest) -> HttpResponse:
     webhook = request.GET.get("webhook", "")

@@ -260,3 +260,50 @@ def test_imported_lines_are_sent_as_created_or_updated_by_their_action(personas,
     hooked(lambda: imported("updated"))
     [request] = receiver.requests  # the "created" line was not subscribed
     assert json.loads(request.body)["event"] == "lead.updated"
+
+
+def test_a_test_sent_from_the_webhooks_page_reaches_the_receiver_signed(
+    personas, receiver, hooked, django_capture_on_commit_callbacks
+):
+    subscription = subscribe(personas, receiver.url, ["lead.created"])
+    client = en_client(personas.administrator)
+    page = client.get(f"/config/webhooks/{subscription.pk}/").content.decode()
+    assert 'data-testid="ping"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/config/webhooks/{subscription.pk}/test/")
+    delivery = WebhookDelivery.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/{delivery.pk}/")
+    [request] = receiver.requests
+    assert request.headers["X-Piste-Event"] == "ping"
+    secret = services.subscription_secret(subscription)
+    assert verify(secret, request.body, request.headers["X-Piste-Signature"])
+    payload = json.loads(request.body)
+    assert payload["webhook"] == {"id": subscription.pk, "url": receiver.url}
+    assert payload["company"]["id"] == personas.company.pk
+    delivery.refresh_from_db()
+    assert delivery.state == State.SUCCEEDED and delivery.response_status == 200
+    detail = client.get(f"/config/webhooks/deliveries/{delivery.pk}/").content.decode()
+    assert "ping" in detail
+
+
+def test_a_test_is_refused_for_an_inactive_webhook_and_to_others(personas, receiver, hooked):
+    subscription = subscribe(personas, receiver.url, ["lead.created"])
+    subscription.is_active = False
+    subscription.save(update_fields=["is_active"])
+    client = en_client(personas.administrator)
+    response = client.post(f"/config/webhooks/{subscription.pk}/test/", follow=True)
+    assert "activate it before sending a test" in response.content.decode()
+    assert not WebhookDelivery.objects.exists()
+    salesperson = en_client(personas.salesperson)
+    assert salesperson.post(f"/config/webhooks/{subscription.pk}/test/").status_code == 403
+    other = en_client(personas.other)
+    assert other.post(f"/config/webhooks/{subscription.pk}/test/").status_code == 404
+    assert salesperson.get(f"/config/webhooks/{subscription.pk}/test/").status_code == 403
+    assert not WebhookDelivery.objects.exists() and receiver.requests == []
+
+
+def test_a_test_is_a_post(personas, receiver):
+    subscription = subscribe(personas, receiver.url, ["lead.created"])
+    client = en_client(personas.administrator)
+    assert client.get(f"/config/webhooks/{subscription.pk}/test/").status_code == 405
+    assert not WebhookDelivery.objects.exists()
