@@ -280,6 +280,11 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# Proxies of ours in front of Piste, each appending to X-Forwarded-For: the client's address for
+# rate limits is that many entries from the right (piste.core.client).
+TRUSTED_PROXY_HOPS = int(
+    os.environ.get("TRUSTED_PROXY_HOPS", "1" if env_bool("BEHIND_PROXY", False) else "0")
+)
 # No inline script anywhere: pages load their behaviour from static files. Inline styles only with
 # the response's nonce (the rich-text editor's own stylesheet), filled in by the middleware.
 CONTENT_SECURITY_POLICY = (

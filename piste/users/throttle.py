@@ -11,11 +11,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from piste.core.client import client_ip
 from piste.core.text import fold
 
 
 def _keys(request: HttpRequest, username: str) -> list[str]:
-    ip = request.META.get("REMOTE_ADDR", "")
+    ip = client_ip(request)
     name = hashlib.sha256(fold(username).encode()).hexdigest()[:32]
     return [f"login-fail:user:{name}", f"login-fail:ip:{ip}"]
 
@@ -46,7 +47,7 @@ def allow(request: HttpRequest, action: str, subject: str, *, limit: int, window
 
     For actions that cost something on every try (a password-reset mail), whatever the outcome.
     """
-    ip = request.META.get("REMOTE_ADDR", "")
+    ip = client_ip(request)
     digest = hashlib.sha256(fold(subject).encode()).hexdigest()[:32]
     allowed = True
     for key, cap in ((f"{action}:subject:{digest}", limit), (f"{action}:ip:{ip}", limit * 4)):

@@ -18,6 +18,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from piste.core.client import client_ip
 from piste.core.forms import add_service_errors
 from piste.webforms import selectors, services
 from piste.webforms.forms import MAX_BODY_BYTES, PublicForm
@@ -102,10 +103,6 @@ def _posted(request: HttpRequest) -> QueryDict | dict[str, Any] | None:
     }
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))[:45]
-
-
 @csrf_exempt
 @xframe_options_exempt
 @require_http_methods(["GET", "POST", "OPTIONS"])
@@ -158,7 +155,7 @@ def _submit(request: HttpRequest, webform: WebForm, origin: str) -> HttpResponse
             message=_("The form sent is too large: shorten the message."),
             origin=origin,
         )
-    ip = _client_ip(request)
+    ip = client_ip(request)
     if not submission_allowed(webform.pk, services.ip_hash(ip)):
         response = _answer(
             request,

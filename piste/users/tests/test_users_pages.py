@@ -125,6 +125,19 @@ def test_five_failures_lock_even_the_right_password(personas):
     assert escape(locked_message("en")) in response.content.decode()
 
 
+def test_behind_a_proxy_one_visitors_failures_do_not_lock_the_others(personas, settings):
+    """All sign-ins arrive from the proxy's address: the address limit counts the visitor's."""
+    settings.TRUSTED_PROXY_HOPS = 1
+    guesser = en_client()
+    guesser.defaults.update(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    for index in range(20):  # four times the per-user limit, over many user names
+        sign_in(guesser, f"nobody{index}", "wrong")
+    assert "Too many failed sign-ins." in sign_in(guesser, "reader").content.decode()
+    colleague = en_client()
+    colleague.defaults.update(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.8")
+    assert sign_in(colleague, "reader").status_code == 302 and signed_in(colleague)
+
+
 def test_locked_message_in_french_the_default_language(personas):
     client = Client()  # no Accept-Language: the default language, French
     for _ in range(5):

@@ -297,3 +297,29 @@ def test_unknown_and_hostile_fields_are_ignored(personas, webform):
     lead = Lead.objects.get()
     assert lead.assigned_to == personas.salesperson and lead.scoring == 0
     assert lead.company == personas.company
+
+
+def test_behind_a_proxy_each_visitor_has_their_own_limit(webform, settings):
+    """Every request reaches Piste from the proxy's address: the limit counts the address the
+    proxy saw (the last X-Forwarded-For entry), not the proxy's, nor what a visitor writes."""
+    settings.TRUSTED_PROXY_HOPS = 1
+
+    def through_proxy(forwarded: str) -> Client:
+        return Client(
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=forwarded,
+            HTTP_ACCEPT_LANGUAGE="en",
+            HTTP_ORIGIN="https://www.durand.test",
+        )
+
+    first = through_proxy("198.51.100.7")
+    for index in range(5):
+        assert first.post(url(webform), answers(email=f"a{index}@client.test")).status_code == 200
+    assert first.post(url(webform), answers(email="a6@client.test")).status_code == 429
+    # Writing another address first in the header changes nothing: the proxy's entry counts.
+    spoofed = through_proxy("203.0.113.50, 198.51.100.7")
+    assert spoofed.post(url(webform), answers(email="a7@client.test")).status_code == 429
+    # Another visitor behind the same proxy is not held back.
+    second = through_proxy("198.51.100.8")
+    assert second.post(url(webform), answers(email="b1@client.test")).status_code == 200
+    assert Lead.objects.count() == 6
