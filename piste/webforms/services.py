@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from piste.core.access import Actor, actor_in_company
@@ -151,6 +151,20 @@ def known_open_lead(webform: WebForm, email: str) -> Lead | None:
     )
 
 
+def _one_at_a_time(webform: WebForm, email: str) -> None:
+    """On PostgreSQL, hold the company's lock on this address until the commit: the same form
+    sent twice at once (a double click, a retried request) finds the first one's lead instead
+    of both creating one. SQLite runs one write at a time already."""
+    key, _domain = email_key(email)
+    if not key or connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(f"webform:{webform.company_id}:{key}".encode()).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)]
+        )
+
+
 def _label(webform: WebForm, key: str) -> str:
     for field in webform.fields:
         if field.get("key") == key and field.get("label"):
@@ -232,6 +246,7 @@ def webform_submit(
     the lead cannot be written (nothing is then kept)."""
     if not webform.is_active:
         raise ValidationError(_("This form is not available."))
+    _one_at_a_time(webform, values.get("email", ""))
     lead = known_open_lead(webform, values.get("email", ""))
     created = lead is None
     if lead is None:

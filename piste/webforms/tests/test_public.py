@@ -323,3 +323,40 @@ def test_behind_a_proxy_each_visitor_has_their_own_limit(webform, settings):
     second = through_proxy("198.51.100.8")
     assert second.post(url(webform), answers(email="b1@client.test")).status_code == 200
     assert Lead.objects.count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_sent_twice_at_once_makes_one_lead():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent transactions need PostgreSQL (the SQLite test base is in memory)")
+    import threading
+
+    from piste.core.testing import make_personas
+    from piste.webforms.services import webform_submit
+
+    personas = make_personas()
+    form = make_webform(personas.administrator, assigned_to=personas.salesperson)
+    values = {"last_name": "Dupont", "first_name": "Jean", "email": "jean@client.test"}
+    start = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def send() -> None:
+        try:
+            start.wait()
+            webform_submit(webform=form, values=dict(values), consents={})
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Lead.objects.filter(email="jean@client.test").count() == 1
+    assert WebFormSubmission.objects.count() == 2
+    assert WebFormSubmission.objects.filter(created_lead=True).count() == 1
