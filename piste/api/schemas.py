@@ -13,10 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from piste.core.access import Actor
 from piste.core.html import MAX_HTML_LENGTH
+from piste.geo.models import Address, City, Country
 
 M = TypeVar("M", bound=Model)
 
@@ -107,3 +108,58 @@ def company_users(actor: Actor) -> QuerySet[Any]:
     return User.objects.filter(
         memberships__company_id=actor.company.pk, memberships__is_active=True
     ).distinct()
+
+
+# Addresses (leads, partners, contacts) -------------------------------------------------------
+
+
+class AddressOut(BaseModel):
+    line1: str
+    line2: str
+    line3: str
+    postal_code: str
+    city_name: str
+    city_id: int | None
+    country: str | None = Field(description="ISO 3166 alpha-2 code")
+
+
+class AddressIn(InSchema):
+    line1: Str200 = ""
+    line2: Str200 = ""
+    line3: Str200 = ""
+    postal_code: Str20 = ""
+    city_name: Str200 = ""
+    city_id: Id | None = Field(None, description="A city of the referential: decides the name.")
+    country: Str20 | None = Field(None, description="ISO 3166 alpha-2 code, such as FR")
+
+
+def address_out(address: Address | None) -> dict[str, Any] | None:
+    """An ``AddressOut`` of a stored address (its country joined by the caller, or one more
+    query)."""
+    if address is None:
+        return None
+    return {
+        "line1": address.line1,
+        "line2": address.line2,
+        "line3": address.line3,
+        "postal_code": address.postal_code,
+        "city_name": address.city_name,
+        "city_id": address.city_id,
+        "country": address.country.code if address.country is not None else None,
+    }
+
+
+def address_in(sent: dict[str, Any] | None, *, field: str) -> dict[str, Any]:
+    """The ``data`` of ``address_save`` from a dumped ``AddressIn`` (None: no address, which
+    removes a stored one); an unknown city or country is refused on ``field``."""
+    sent = sent or {}
+    city = None
+    country = None
+    if sent.get("city_id") is not None:
+        city = related(City.objects.select_related("country"), sent["city_id"], field=field)
+    if sent.get("country"):
+        country = Country.objects.filter(code=sent["country"].upper()).first()
+        if country is None:
+            raise ValidationError({field: _("Unknown country code: use ISO codes (FR).")})
+    text = {k: sent.get(k, "") for k in ("line1", "line2", "line3", "postal_code", "city_name")}
+    return {**text, "city": city, "country": country}

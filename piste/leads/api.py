@@ -23,6 +23,8 @@ from pydantic import AfterValidator, BaseModel, Field
 from piste.api.pagination import MAX_LIMIT, Page, keyset_page, page_of
 from piste.api.schemas import (
     ERRORS,
+    AddressIn,
+    AddressOut,
     Html,
     Id,
     InSchema,
@@ -33,6 +35,8 @@ from piste.api.schemas import (
     Str254,
     Str300,
     Str2000,
+    address_in,
+    address_out,
     company_users,
     related,
     related_many,
@@ -40,7 +44,6 @@ from piste.api.schemas import (
 from piste.core.access import Actor, require_actor
 from piste.core.contact import email_key
 from piste.core.models import Tag
-from piste.geo.models import City, Country
 from piste.leads import services
 from piste.leads import services_convert as convert
 from piste.leads.models import Lead, LeadSource, LeadStatus, LostReason
@@ -81,26 +84,6 @@ class StatusRef(BaseModel):
     name: str
     is_open: bool
     role: str
-
-
-class AddressOut(BaseModel):
-    line1: str
-    line2: str
-    line3: str
-    postal_code: str
-    city_name: str
-    city_id: int | None
-    country: str | None = Field(description="ISO 3166 alpha-2 code")
-
-
-class AddressIn(InSchema):
-    line1: Str200 = ""
-    line2: Str200 = ""
-    line3: Str200 = ""
-    postal_code: Str20 = ""
-    city_name: Str200 = ""
-    city_id: Id | None = Field(None, description="A city of the referential: decides the name.")
-    country: Str20 | None = Field(None, description="ISO 3166 alpha-2 code, such as FR")
 
 
 class LeadOut(BaseModel):
@@ -245,21 +228,6 @@ RELATIONS = (
 )
 
 
-def _address_out(lead: Lead) -> dict[str, Any] | None:
-    address = lead.address
-    if address is None:
-        return None
-    return {
-        "line1": address.line1,
-        "line2": address.line2,
-        "line3": address.line3,
-        "postal_code": address.postal_code,
-        "city_name": address.city_name,
-        "city_id": address.city_id,
-        "country": address.country.code if address.country is not None else None,
-    }
-
-
 def lead_out(lead: Lead, tag_ids: list[int]) -> dict[str, Any]:
     status = lead.status
     out: dict[str, Any] = {
@@ -268,7 +236,7 @@ def lead_out(lead: Lead, tag_ids: list[int]) -> dict[str, Any]:
         if name not in ("address", "status", "tag_ids")
     }
     out.update(
-        address=_address_out(lead),
+        address=address_out(lead.address),
         status={
             "id": status.pk,
             "name": status.name,
@@ -382,17 +350,7 @@ def _values(actor: Actor, fields: dict[str, Any]) -> dict[str, Any]:
 def _address(fields: dict[str, Any]) -> dict[str, Any] | None:
     if "address" not in fields:
         return None
-    sent = fields["address"] or {}
-    city = None
-    country = None
-    if sent.get("city_id") is not None:
-        city = related(City.objects.select_related("country"), sent["city_id"], field="address")
-    if sent.get("country"):
-        country = Country.objects.filter(code=sent["country"].upper()).first()
-        if country is None:
-            raise ValidationError({"address": _("Unknown country code: use ISO codes (FR).")})
-    text = {k: sent.get(k, "") for k in ("line1", "line2", "line3", "postal_code", "city_name")}
-    return {**text, "city": city, "country": country}
+    return address_in(fields["address"], field="address")
 
 
 def _tags(actor: Actor, fields: dict[str, Any]) -> list[Tag] | None:

@@ -3,6 +3,10 @@
 Every record is read through ``partners_for_user`` / ``contacts_for_user`` (the pages' access
 rules: 404 outside them) and written through ``piste.partners.services``; an id sent in a body
 must name a row the caller may use (400 on that field otherwise).
+
+Addresses and tags are read and written as the leads API does: an address object (or null), and
+``tag_ids``, all of the record's tags at once. In a PATCH a field left out changes nothing; a
+null address removes it.
 """
 
 from __future__ import annotations
@@ -15,23 +19,30 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from piste.api.pagination import Page, keyset_page, page_of
+from piste.api.schemas import AddressIn, AddressOut, address_out
 from piste.core.access import Actor, require_right
+from piste.core.models import Tag
 from piste.core.people import Civility, CompanySize
 from piste.core.rights import Right
 from piste.leads.models import LeadSource, LostReason
 from piste.partners import services, services_prospects
 from piste.partners.api_common import (
     ERRORS,
+    TAG_IDS,
     Cursor,
     ExternalId,
     Id,
     Input,
     Limit,
     LongText,
+    TagIds,
+    address_data,
     check_pk,
+    company_tags,
     company_user,
     of_company,
     resolve,
+    tag_ids,
     text,
     visible,
 )
@@ -109,6 +120,26 @@ class PartnerOut(Schema):
     created_by: int | None = Field(None, alias="created_by_id")
     created_at: datetime
     updated_at: datetime
+    main_address: AddressOut | None
+    invoicing_address: AddressOut | None
+    delivery_address: AddressOut | None
+    tag_ids: list[int]
+
+    @staticmethod
+    def resolve_main_address(obj: Partner) -> dict[str, Any] | None:
+        return address_out(obj.main_address)
+
+    @staticmethod
+    def resolve_invoicing_address(obj: Partner) -> dict[str, Any] | None:
+        return address_out(obj.invoicing_address)
+
+    @staticmethod
+    def resolve_delivery_address(obj: Partner) -> dict[str, Any] | None:
+        return address_out(obj.delivery_address)
+
+    @staticmethod
+    def resolve_tag_ids(obj: Partner) -> list[int]:
+        return tag_ids(obj)
 
 
 class PartnerFields(Input):
@@ -150,6 +181,10 @@ class PartnerFields(Input):
     is_closed: bool = False
     closed_on: date | None = None
     closed_reason: text(200) = ""  # type: ignore[valid-type]
+    main_address: AddressIn | None = Field(None, description="null (PATCH): no address any more.")
+    invoicing_address: AddressIn | None = Field(None, description="null (PATCH): none any more.")
+    delivery_address: AddressIn | None = Field(None, description="null (PATCH): none any more.")
+    tag_ids: TagIds | None = Field(None, description="All the tags; null or left out: unchanged.")
 
 
 class PartnerIn(PartnerFields):
@@ -205,7 +240,20 @@ _PARTNER_LOOKUPS = {
     "team": _lookup(Team),
     "agency": _lookup(Agency),
     "source": _lookup(LeadSource),
+    "tag_ids": company_tags,
+    **{name: address_data for name in services.PARTNER_ADDRESSES},
 }
+# The page's addresses and their countries joined: the answer shows each country's code.
+_PARTNER_JOINS = [f"{name}__country" for name in services.PARTNER_ADDRESSES]
+
+
+def _partner_writes(
+    data: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[Tag] | None]:
+    """The resolved fields split as ``partner_update`` takes them: the fields, the addresses
+    sent (an address left out is not a key: it stays) and the tags (None: they stay)."""
+    addresses = {n: data.pop(n) for n in services.PARTNER_ADDRESSES if n in data}
+    return data, addresses, data.pop("tag_ids", None)
 
 
 def _name_q(key: str) -> Q:
@@ -241,9 +289,10 @@ def _partner_rows(request: HttpRequest, f: PartnerFilters) -> QuerySet[Partner]:
 @partners_router.get("", response={200: Page[PartnerOut], **ERRORS})
 def partner_list(request: HttpRequest, filters: Query[PartnerFilters]) -> Any:
     """Partners the caller may see, newest first, a page at a time (``next_cursor``)."""
-    rows, cursor = keyset_page(
-        _partner_rows(request, filters), cursor=filters.cursor, limit=filters.limit
-    )
+    # Queries (after the caller's token and actor): the page with its addresses and their
+    # countries joined, then the page's tags.
+    qs = _partner_rows(request, filters).select_related(*_PARTNER_JOINS).prefetch_related(TAG_IDS)
+    rows, cursor = keyset_page(qs, cursor=filters.cursor, limit=filters.limit)
     return page_of(rows, cursor)
 
 
@@ -255,9 +304,11 @@ def partner_read(request: HttpRequest, pk: int) -> Any:
 @partners_router.post("", response={201: PartnerOut, **ERRORS})
 def partner_create(request: HttpRequest, payload: PartnerIn) -> Any:
     actor = require_right(request.user, Right.CREATE_RECORDS)
-    data = resolve(actor, _plain(payload.dict(exclude_unset=True)), _PARTNER_LOOKUPS)
+    resolved = resolve(actor, _plain(payload.dict(exclude_unset=True)), _PARTNER_LOOKUPS)
+    data, addresses, tags = _partner_writes(resolved)
     data.setdefault("name", payload.name)
-    return Status(201, services.partner_create(actor=actor, data=data))
+    partner = services.partner_create(actor=actor, data=data, addresses=addresses, tags=tags or ())
+    return Status(201, partner)
 
 
 @partners_router.patch("/{pk}", response={200: PartnerOut, **ERRORS})
@@ -266,8 +317,10 @@ def partner_update(request: HttpRequest, pk: int, payload: PartnerPatch) -> Any:
     actor = require_right(request.user, Right.CHANGE_RECORDS)
     data = payload.dict(exclude_unset=True)
     version = data.pop("version")
-    data = resolve(actor, _plain(data), _PARTNER_LOOKUPS)
-    services.partner_update(actor=actor, partner=partner, data=data, version=version)
+    data, addresses, tags = _partner_writes(resolve(actor, _plain(data), _PARTNER_LOOKUPS))
+    services.partner_update(
+        actor=actor, partner=partner, data=data, version=version, addresses=addresses, tags=tags
+    )
     return partner_get_for_user(request.user, partner.pk)
 
 
@@ -367,6 +420,16 @@ class ContactOut(Schema):
     created_by: int | None = Field(None, alias="created_by_id")
     created_at: datetime
     updated_at: datetime
+    address: AddressOut | None
+    tag_ids: list[int]
+
+    @staticmethod
+    def resolve_address(obj: Contact) -> dict[str, Any] | None:
+        return address_out(obj.address)
+
+    @staticmethod
+    def resolve_tag_ids(obj: Contact) -> list[int]:
+        return tag_ids(obj)
 
 
 class ContactFields(Input):
@@ -384,6 +447,8 @@ class ContactFields(Input):
     assigned_to: Id | None = None
     team: Id | None = None
     agency: Id | None = None
+    address: AddressIn | None = Field(None, description="null (PATCH): no address any more.")
+    tag_ids: TagIds | None = Field(None, description="All the tags; null or left out: unchanged.")
 
 
 class ContactIn(ContactFields):
@@ -414,6 +479,8 @@ _CONTACT_LOOKUPS = {
     "team": _lookup(Team),
     "agency": _lookup(Agency),
     "main_partner": _visible_partner,
+    "tag_ids": company_tags,
+    "address": address_data,
 }
 
 
@@ -436,8 +503,11 @@ def _contact_rows(request: HttpRequest, f: ContactFilters) -> QuerySet[Contact]:
 @contacts_router.get("", response={200: Page[ContactOut], **ERRORS})
 def contact_list(request: HttpRequest, filters: Query[ContactFilters]) -> Any:
     """Contacts the caller may see, newest first, a page at a time (``next_cursor``)."""
+    # Queries (after the caller's token and actor): the page with its address and country
+    # joined, then the page's tags.
+    qs = _contact_rows(request, filters).select_related("address__country")
     rows, cursor = keyset_page(
-        _contact_rows(request, filters), cursor=filters.cursor, limit=filters.limit
+        qs.prefetch_related(TAG_IDS), cursor=filters.cursor, limit=filters.limit
     )
     return page_of(rows, cursor)
 
@@ -452,8 +522,13 @@ def contact_create(request: HttpRequest, payload: ContactIn) -> Any:
     actor = require_right(request.user, Right.CREATE_RECORDS)
     data = resolve(actor, payload.dict(exclude_unset=True), _CONTACT_LOOKUPS)
     partner = data.pop("main_partner")
+    address = data.pop("address", None)
+    tags = data.pop("tag_ids", None)
     data.setdefault("last_name", payload.last_name)
-    return Status(201, services.contact_create(actor=actor, partner=partner, data=data))
+    contact = services.contact_create(
+        actor=actor, partner=partner, data=data, address=address, tags=tags or ()
+    )
+    return Status(201, contact)
 
 
 @contacts_router.patch("/{pk}", response={200: ContactOut, **ERRORS})
@@ -464,8 +539,17 @@ def contact_update(request: HttpRequest, pk: int, payload: ContactPatch) -> Any:
     version = data.pop("version")
     data = resolve(actor, data, _CONTACT_LOOKUPS)
     main = data.pop("main_partner", None)
+    # Left out: None, the address stays; sent null: an empty address, which removes it.
+    address = data.pop("address", None)
+    tags = data.pop("tag_ids", None)
     services.contact_update(
-        actor=actor, contact=contact, data=data, version=version, main_partner=main
+        actor=actor,
+        contact=contact,
+        data=data,
+        version=version,
+        main_partner=main,
+        address=address,
+        tags=tags,
     )
     return contact_get_for_user(request.user, contact.pk)
 

@@ -11,13 +11,23 @@ from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from pydantic import Field, StringConstraints
 
-from piste.api.schemas import ERRORS, MAX_ID, Id, InSchema, company_users, related
+from piste.api.schemas import (
+    ERRORS,
+    MAX_ID,
+    Id,
+    InSchema,
+    address_in,
+    company_users,
+    related,
+    related_many,
+)
 from piste.core.access import Actor
+from piste.core.models import Tag
 from piste.users.models import User
 
 __all__ = ["ERRORS", "MAX_ID", "Id", "Input"]  # re-exported for the record endpoints
@@ -39,6 +49,12 @@ Cursor = Annotated[str, StringConstraints(max_length=40, pattern=r"^[A-Za-z0-9_=
 Limit = Annotated[int, Field(ge=1, le=200)]
 ExternalId = text(100)
 LongText = text(20_000)
+# A record's tags, all of them at once (as the leads API): a label list, not a bulk import.
+TagIds = Annotated[list[Id], Field(max_length=100)]
+
+# The tag ids of a page of records in one query (the link table joined to the tags, nothing
+# else read); ``tag_ids`` reads them back.
+TAG_IDS = Prefetch("tags", queryset=Tag.objects.only("id").order_by("id"))
 
 
 Input = InSchema
@@ -74,9 +90,29 @@ def company_user(actor: Actor, pk: int | None, field: str = "assigned_to") -> Us
     return found
 
 
+def company_tags(actor: Actor, pks: list[int] | None, field: str = "tag_ids") -> list[Tag] | None:
+    """The tags ``pks`` of the actor's company (None for None: the tags stay as they are), or
+    400 naming every id it does not have."""
+    if pks is None:
+        return None
+    return related_many(Tag.objects.filter(company_id=actor.company.pk), pks, field=field)
+
+
+def address_data(actor: Actor, sent: dict[str, Any] | None, field: str) -> dict[str, Any]:
+    """A sent address as the services take it; null is an empty address, which removes the
+    stored one (a key left out of a PATCH never reaches here: that address stays)."""
+    return address_in(sent, field=field)
+
+
+def tag_ids(obj: Any) -> list[int]:
+    """The record's tag ids, in id order: prefetched by ``TAG_IDS`` on lists, one query else."""
+    return sorted(tag.pk for tag in obj.tags.all())
+
+
 def resolve(actor: Actor, values: dict[str, Any], lookups: dict[str, Any]) -> dict[str, Any]:
     """``values`` with each id of ``lookups`` (field -> function(actor, pk, field)) replaced
-    by its row; every refused id reported at once."""
+    by its row (or ids by rows, a sent address by the services' data); every refusal reported
+    at once."""
     errors: dict[str, list[str]] = {}
     for name, lookup in lookups.items():
         if name in values:
