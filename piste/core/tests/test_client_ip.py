@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from django.http import HttpRequest
 from django.test import RequestFactory
 
 from piste.core.client import client_ip
 
 
-def request(remote: str = "10.0.0.5", forwarded: str | None = None):
-    extra = {"REMOTE_ADDR": remote}
+def request(remote: str = "10.0.0.5", forwarded: str | None = None) -> HttpRequest:
+    made = RequestFactory().get("/")
+    made.META["REMOTE_ADDR"] = remote
     if forwarded is not None:
-        extra["HTTP_X_FORWARDED_FOR"] = forwarded
-    return RequestFactory().get("/", **extra)
+        made.META["HTTP_X_FORWARDED_FOR"] = forwarded
+    return made
 
 
 def test_without_a_proxy_the_header_is_the_clients_own_and_ignored(settings):
