@@ -21,7 +21,7 @@ import multiprocessing
 import queue as queue_module
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import forkserver
 from typing import Any
 
@@ -85,19 +85,26 @@ def keeper(part: int, parts: int) -> Callable[[engine.Settings, engine.Row], boo
     return keep
 
 
+Counts = tuple[int, int, int, int, int]  # rows done, created, updated, skipped, errors
+
+
+def counts_of(run: engine.Run, done: int | None = None) -> Counts:
+    """A share's counts; ``done`` left out: the share is over, every row counted once."""
+    if done is None:
+        done = run.created + run.updated + run.skipped + run.errors
+    return (done, run.created, run.updated, run.skipped, run.errors)
+
+
 @dataclass
 class Totals:
     """The counts of every share, as each last reported them."""
 
-    parts: int
+    counts: dict[int, Counts] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.counts: dict[int, tuple[int, int, int, int, int]] = {}
+    def report(self, part: int, run: engine.Run, done: int | None = None) -> None:
+        self.counts[part] = counts_of(run, done)
 
-    def report(self, part: int, run: engine.Run, done: int) -> None:
-        self.counts[part] = (done, run.created, run.updated, run.skipped, run.errors)
-
-    def receive(self, part: int, counts: tuple[int, int, int, int, int]) -> None:
+    def receive(self, part: int, counts: Counts) -> None:
         self.counts[part] = counts
 
     def run(self, run: engine.Run) -> tuple[engine.Run, int]:
@@ -134,7 +141,7 @@ def execute(
     ]
     for process in others:
         process.start()
-    totals = Totals(parts)
+    totals = Totals()
     finished: dict[int, list[tuple[int, list[str], str]]] = {}
     try:
 
@@ -144,7 +151,7 @@ def execute(
             progress(*totals.run(run))
 
         run = engine.execute(job, adapter, actor, table, mine, keep=keeper(0, parts))
-        totals.report(0, run, run.created + run.updated + run.skipped + run.errors)
+        totals.report(0, run)
         while len(finished) < len(others):
             if not _drain(messages, totals, finished, block=True):
                 dead = [p for p in others if p.exitcode not in (None, 0)]
@@ -207,18 +214,10 @@ def work(part: int, parts: int, job_id: int, table: Table, messages: Any) -> Non
         adapter = adapter_for(actor, job.entity)
 
         def report(run: engine.Run, done: int) -> None:
-            counts = (done, run.created, run.updated, run.skipped, run.errors)
-            messages.put(("progress", part, counts))
+            messages.put(("progress", part, counts_of(run, done)))
 
         run = engine.execute(job, adapter, actor, table, report, keep=keeper(part, parts))
-        counts = (
-            run.created + run.updated + run.skipped + run.errors,
-            run.created,
-            run.updated,
-            run.skipped,
-            run.errors,
-        )
-        messages.put(("done", part, (counts, run.rejected)))
+        messages.put(("done", part, (counts_of(run), run.rejected)))
     except (ValidationError, PermissionDenied) as exc:
         messages.put(("refused", part, " ".join(getattr(exc, "messages", [str(exc)]))))
     except Exception as exc:  # the job's process reports it: the job shows failed

@@ -197,7 +197,7 @@ def test_messages_of_the_other_processes_are_added_up_or_stop_the_import():
     from django.core.exceptions import ValidationError
 
     messages = multiprocessing.get_context("spawn").Queue()
-    totals = parallel.Totals(3)
+    totals = parallel.Totals()
     finished: dict[int, list] = {}
     messages.put(("progress", 1, (10, 6, 2, 1, 1)))
     messages.put(("done", 2, ((20, 20, 0, 0, 0), [(7, ["a"], "why")])))
